@@ -1,0 +1,135 @@
+"""``synthio`` command line: thin wrappers over the library functions, one command per stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from synthio.progress import console
+
+app = typer.Typer(
+    name="synthio",
+    help="Synthio: make small labelled audio datasets big enough to learn from, and measure whether it helped.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _csv(value: str | None, cast=str) -> list | None:
+    if value is None:
+        return None
+    try:
+        return [cast(v.strip()) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a comma-separated list of {cast.__name__}") from None
+
+
+def _fail(error: Exception) -> None:
+    console.print(f"[red]error:[/red] {error}")
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def evaluate(
+    data_dir: Annotated[Optional[Path], typer.Argument(help="audiofolder with metadata.csv (file_name,label,...)")] = None,
+    train_where: Annotated[Optional[list[str]], typer.Option(help="train pool filter COLUMN=V[,V2]; repeatable (e.g. fold=3)")] = None,
+    test_where: Annotated[Optional[list[str]], typer.Option(help="test part filter COLUMN=V[,V2]; repeatable (e.g. fold=10)")] = None,
+    n: Annotated[Optional[str], typer.Option(help="few-shot sizes, e.g. 50,100,200 (paper rule per class)")] = None,
+    methods: Annotated[Optional[str], typer.Option(help="gold,noise,pitch,specaug,audiomentations")] = None,
+    seeds: Annotated[Optional[str], typer.Option(help="seeds, e.g. 0,1,2")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output folder: results.json, summary.md, summary.png")] = None,
+    extra_train: Annotated[Optional[list[Path]], typer.Option(help="audiofolder of extra train rows (e.g. synthetic), run as method extra:NAME; repeatable")] = None,
+    classifier: Annotated[Optional[str], typer.Option(help="cnn (embedded, CPU) or ast (transformers AST)")] = None,
+    classifier_path: Annotated[Optional[Path], typer.Option(help="for ast: local checkpoint folder or config.json")] = None,
+    val_group: Annotated[Optional[str], typer.Option(help="column of each clip's source recording; validation never shares one with train")] = None,
+    seconds: Annotated[Optional[float], typer.Option(help="clip length fed to the classifier (default: from the data)")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="optimiser steps per run (same for every method)")] = None,
+    copies: Annotated[Optional[int], typer.Option(help="augmented copies per real clip for waveform methods")] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda")] = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="skip unusable rows and list them instead of stopping")] = False,
+    config: Annotated[Optional[Path], typer.Option(help="YAML file with any of these settings (flags override it)")] = None,
+    print_config: Annotated[bool, typer.Option("--print-config", help="print the resolved settings as YAML and exit")] = False,
+) -> None:
+    """Train a classifier on few-shot splits with each augmentation method and test it once.
+
+    Writes OUT/results.json (every run), OUT/summary.md (mean ± std per method and n) and
+    OUT/summary.png. Rerunning the same command resumes where it stopped.
+    """
+    from synthio.config import ConfigError, dump_config, load_config
+    from synthio.dataset import DatasetError
+    from synthio.evaluate import EvaluateConfig, evaluate as run_evaluate
+
+    overrides = dict(
+        data_dir=data_dir,
+        out=out,
+        train_where=train_where,
+        test_where=test_where,
+        n=_csv(n, int),
+        methods=_csv(methods),
+        seeds=_csv(seeds, int),
+        extra_train=extra_train,
+        classifier=classifier,
+        classifier_path=classifier_path,
+        val_group=val_group,
+        seconds=seconds,
+        steps=steps,
+        copies=copies,
+        device=device,
+        skip_bad=skip_bad or None,
+    )
+    try:
+        settings = load_config(EvaluateConfig, config, overrides)
+    except ConfigError as error:
+        _fail(error)
+    if print_config:
+        typer.echo(dump_config(settings))
+        return
+    try:
+        results = run_evaluate(settings)
+    except (DatasetError, ValueError, FileNotFoundError) as error:
+        _fail(error)
+    console.print(f"wrote {settings.out / 'results.json'}, summary.md, summary.png ({len(results['runs'])} runs)")
+    console.print((settings.out / "summary.md").read_text())
+
+
+@app.command()
+def validate(
+    data_dir: Annotated[Path, typer.Argument(help="audiofolder with metadata.csv")],
+    train_where: Annotated[Optional[list[str]], typer.Option(help="train part filter COLUMN=V[,V2]")] = None,
+    test_where: Annotated[Optional[list[str]], typer.Option(help="test part filter COLUMN=V[,V2]")] = None,
+    sample_rate: Annotated[int, typer.Option(help="rate the audio is decoded at")] = 16000,
+) -> None:
+    """Decode every selected file and list every problem at once (exit 1 if any)."""
+    from synthio.dataset import DatasetError, load_parts, parse_where
+
+    try:
+        parts = load_parts(data_dir, parse_where(train_where), parse_where(test_where), sample_rate, skip_bad=True)
+    except (DatasetError, ValueError) as error:
+        _fail(error)
+    for problem in parts.skipped:
+        console.print(f"[red]bad[/red] {problem}")
+    console.print(f"{len(parts.train)} train and {len(parts.test)} test clips usable, {len(parts.labels)} labels, {len(parts.skipped)} problem(s)")
+    if parts.skipped:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def example(
+    out: Annotated[Path, typer.Argument(help="folder to write the example audiofolder into")],
+    clips_per_class: Annotated[int, typer.Option(help="train clips per class (test gets half as many)")] = 40,
+    seconds: Annotated[float, typer.Option(help="clip length")] = 2.0,
+    sample_rate: Annotated[int, typer.Option(help="sample rate of the written files")] = 16000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+) -> None:
+    """Write a small synthetic labelled dataset (six procedural sound classes, split=train|test)."""
+    from synthio.example import write_example
+
+    path = write_example(out, clips_per_class=clips_per_class, seconds=seconds, sample_rate=sample_rate, seed=seed)
+    console.print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,222 @@
+"""Labelled audio folders in the Hugging Face ``audiofolder`` layout, selected and validated.
+
+A folder holds ``metadata.csv`` with at least ``file_name`` (relative to the folder) and ``label``;
+any other column (``fold``, ``speaker``, ``split``...) can select parts with ``K=V`` filters.
+Validation decodes every selected file and reports every problem at once; nothing is dropped
+silently: ``skip_bad=True`` drops the bad rows and returns them as ``Problem`` records.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from synthio.audio import AudioError, read_audio
+from synthio.progress import track
+
+METADATA = "metadata.csv"
+REQUIRED_COLUMNS = ("file_name", "label")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one row or file, with the fix a user should apply."""
+
+    file_name: str
+    kind: str
+    detail: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.file_name}: {self.kind}: {self.detail} -> {self.fix}"
+
+
+class DatasetError(ValueError):
+    """Every problem found in a dataset, listed in one message."""
+
+    def __init__(self, root: str | Path, problems: list[Problem], hint: str = "or rerun with --skip-bad to skip these rows and list them"):
+        self.root = str(root)
+        self.problems = list(problems)
+        lines = [f"{len(self.problems)} problem(s) in {self.root}:"] + [f"  - {p}" for p in self.problems]
+        if hint:
+            lines.append(f"Fix the files above, {hint}.")
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class Clip:
+    """One decoded clip: mono float32 samples at ``sample_rate`` plus its metadata row."""
+
+    file_name: str
+    label: str
+    samples: np.ndarray
+    sample_rate: int
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+def parse_where(expressions: list[str] | tuple[str, ...] | None) -> dict[str, set[str]]:
+    """Parse ``["fold=1,2", "speaker=theo"]`` into ``{"fold": {"1", "2"}, "speaker": {"theo"}}``."""
+    where: dict[str, set[str]] = {}
+    for expression in expressions or []:
+        key, sep, values = expression.partition("=")
+        if not sep or not key.strip() or not values.strip():
+            raise ValueError(f"bad filter {expression!r}: write COLUMN=VALUE or COLUMN=V1,V2 (e.g. fold=3)")
+        where.setdefault(key.strip(), set()).update(v.strip() for v in values.split(","))
+    return where
+
+
+def read_metadata(root: str | Path) -> list[dict[str, str]]:
+    """Read ``root/metadata.csv``; raise DatasetError if it is missing or lacks required columns."""
+    root = Path(root)
+    path = root / METADATA
+    if not root.is_dir():
+        raise DatasetError(root, [Problem(str(root), "missing folder", "not a directory", "pass the folder that holds metadata.csv")], hint="")
+    if not path.is_file():
+        raise DatasetError(
+            root, [Problem(METADATA, "missing metadata", f"{path} does not exist", "write metadata.csv with columns file_name,label")], hint=""
+        )
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        columns = reader.fieldnames or []
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise DatasetError(
+                root,
+                [Problem(METADATA, "missing columns", f"no column(s) {', '.join(missing)}; found {', '.join(columns) or 'none'}", "add the columns file_name,label")],
+                hint="",
+            )
+        return [dict(row) for row in reader]
+
+
+def select(rows: list[dict[str, str]], where: dict[str, set[str]], root: str | Path = "") -> list[dict[str, str]]:
+    """Keep rows whose every filtered column has one of the given values; error on unknown columns or no match."""
+    columns = set(rows[0]) if rows else set()
+    for key, values in where.items():
+        if key not in columns:
+            raise ValueError(f"{root}/{METADATA} has no column {key!r}; columns are {', '.join(sorted(columns))}")
+        present = {r[key] for r in rows}
+        unknown = values - present
+        if unknown:
+            raise ValueError(
+                f"{key}={','.join(sorted(unknown))} matches no row of {root}/{METADATA}; values present: {', '.join(sorted(present)[:20])}"
+            )
+    return [r for r in rows if all(r[k] in v for k, v in where.items())]
+
+
+def find_row_problems(rows: list[dict[str, str]]) -> list[Problem]:
+    """Problems visible in the metadata alone: empty file names or labels, duplicate rows."""
+    problems = []
+    counts = Counter(r["file_name"] for r in rows)
+    reported = set()
+    for r in rows:
+        name = r["file_name"]
+        if not name or not name.strip():
+            problems.append(Problem("<empty>", "missing file_name", f"a row has no file_name: {r}", "fill in or delete the row"))
+        elif not (r.get("label") or "").strip():
+            problems.append(Problem(name, "missing label", "the row has an empty label", "fill in the label or delete the row"))
+        if name and counts[name] > 1 and name not in reported:
+            reported.add(name)
+            problems.append(Problem(name, "duplicate row", f"listed {counts[name]} times in {METADATA}", "keep one row per file"))
+    return problems
+
+
+def decode_rows(root: str | Path, rows: list[dict[str, str]], sample_rate: int, description: str = "decoding") -> tuple[list[Clip], list[Problem]]:
+    """Decode every row (two threads), returning the good clips in row order and one Problem per bad file."""
+    root = Path(root)
+
+    def load(row: dict[str, str]) -> Clip | Problem:
+        try:
+            samples = read_audio(root / row["file_name"], sample_rate)
+        except AudioError as error:
+            return Problem(row["file_name"], error.kind, error.detail, error.fix)
+        return Clip(row["file_name"], row["label"], samples, sample_rate, row)
+
+    clips, problems = [], []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for result in track(pool.map(load, rows), description, total=len(rows)):
+            (problems if isinstance(result, Problem) else clips).append(result)
+    return clips, problems
+
+
+@dataclass
+class LabelledParts:
+    """The train pool and test part of one folder, decoded, plus every row that was skipped."""
+
+    root: Path
+    train: list[Clip]
+    test: list[Clip]
+    labels: list[str]
+    skipped: list[Problem]
+
+
+def load_parts(
+    root: str | Path,
+    train_where: dict[str, set[str]],
+    test_where: dict[str, set[str]],
+    sample_rate: int,
+    skip_bad: bool = False,
+) -> LabelledParts:
+    """Select, decode and validate a train pool and a test part; all problems are raised together unless ``skip_bad``."""
+    root = Path(root)
+    rows = read_metadata(root)
+    if not rows:
+        raise DatasetError(root, [Problem(METADATA, "empty metadata", "no rows", "add one row per clip")], hint="")
+    train_rows = select(rows, train_where, root)
+    test_rows = select(rows, test_where, root)
+    overlap = {r["file_name"] for r in train_rows} & {r["file_name"] for r in test_rows}
+    if overlap:
+        raise ValueError(f"{len(overlap)} file(s) are in both the train and the test part (e.g. {sorted(overlap)[0]}); make the filters disjoint")
+
+    problems = find_row_problems(train_rows + test_rows)
+    bad_names = {p.file_name for p in problems}
+    train_rows = [r for r in train_rows if r["file_name"] not in bad_names]
+    test_rows = [r for r in test_rows if r["file_name"] not in bad_names]
+    train, train_problems = decode_rows(root, train_rows, sample_rate, "decoding train pool")
+    test, test_problems = decode_rows(root, test_rows, sample_rate, "decoding test part")
+    problems += train_problems + test_problems
+
+    train_labels = Counter(c.label for c in train)
+    for label in sorted({r["label"] for r in train_rows} - set(train_labels)):
+        problems.append(Problem(f"label {label!r}", "class with no clips", "every train clip of this class is bad", "fix its files or drop the class"))
+    unseen = sorted({c.label for c in test} - set(train_labels))
+    for label in unseen:
+        names = [c.file_name for c in test if c.label == label]
+        problems.append(
+            Problem(
+                names[0] + (f" and {len(names) - 1} more" if len(names) > 1 else ""),
+                "unseen test label",
+                f"label {label!r} has no clip in the train part",
+                "add train clips of this class or drop it from the test part",
+            )
+        )
+    if problems and not skip_bad:
+        raise DatasetError(root, problems)
+    test = [c for c in test if c.label not in unseen]
+    labels = sorted(train_labels)
+    if len(labels) < 2:
+        raise DatasetError(root, [Problem(METADATA, "too few classes", f"the train part has {len(labels)} class(es)", "select a part with at least two labels")], hint="")
+    return LabelledParts(root, train, test, labels, problems)
+
+
+def load_extra(root: str | Path, labels: list[str], sample_rate: int, where: dict[str, set[str]] | None = None, skip_bad: bool = False) -> tuple[list[Clip], list[Problem]]:
+    """Load extra training rows (e.g. synthetic clips) whose labels must all be known."""
+    rows = select(read_metadata(root), where or {}, root)
+    problems = find_row_problems(rows)
+    for r in rows:
+        if r["label"] not in labels:
+            problems.append(Problem(r["file_name"], "unknown label", f"label {r['label']!r} is not a train label ({', '.join(labels)})", "relabel or remove the row"))
+    bad = {p.file_name for p in problems}
+    clips, decode_problems = decode_rows(root, [r for r in rows if r["file_name"] not in bad], sample_rate, f"decoding {Path(root).name}")
+    problems += decode_problems
+    if problems and not skip_bad:
+        raise DatasetError(root, problems)
+    return clips, problems

@@ -1,0 +1,222 @@
+"""The measuring stick: train a classifier on few-shot splits with each augmentation method, test once.
+
+For every ``n`` and seed the few-shot split (``synthio.split``) is drawn once and shared by all
+methods, so methods differ only in their extra training rows or online augmentation. Runs are
+appended to ``OUT/results.json`` as they finish; rerunning the same command resumes, skipping
+finished runs. ``summary.md`` and ``summary.png`` are rewritten from the runs at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from pydantic import BaseModel, Field, field_validator
+
+from synthio.audio import fit_duration
+from synthio.dataset import Clip, Problem, load_extra, load_parts, parse_where
+from synthio.progress import console, track
+from synthio.split import few_shot_split
+from synthio.train.augment import augmented_copies, get_method
+from synthio.train.classifiers import build_classifier
+from synthio.train.trainer import TrainConfig, accuracy, macro_f1, predict_logits, train_classifier
+
+EXTRA_PREFIX = "extra:"
+
+
+class EvaluateConfig(BaseModel):
+    """Settings of ``synthio evaluate`` (YAML keys = these field names)."""
+
+    data_dir: Path
+    out: Path
+    train_where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the train pool")
+    test_where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the test part")
+    n: list[int] = Field(default_factory=lambda: [50, 100, 200], description="few-shot sizes (paper rule)")
+    methods: list[str] = Field(default_factory=lambda: ["gold", "noise", "pitch", "specaug", "audiomentations"])
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
+    val_n: int | None = Field(None, description="validation size carved from the rest of the pool (default: n)")
+    val_group: str | None = Field(None, description="column naming each clip's source (e.g. freesound_id): no validation clip shares one with a train clip")
+    classifier: Literal["cnn", "ast"] = "cnn"
+    classifier_path: Path | None = Field(None, description="AST: local checkpoint folder or config.json")
+    sample_rate: int = 16000
+    seconds: float | None = Field(None, description="clip length for the classifier (default: 95th percentile of the pool, up to 10 s)")
+    copies: int = Field(4, description="augmented copies per real clip for waveform methods")
+    extra_train: list[Path] = Field(default_factory=list, description="audiofolders whose rows are added as method extra:NAME")
+    skip_bad: bool = False
+    steps: int = 300
+    batch_size: int = 32
+    learning_rate: float | None = None
+    eval_every: int = 25
+    device: str = "auto"
+
+    @field_validator("methods")
+    @classmethod
+    def _known_methods(cls, methods: list[str]) -> list[str]:
+        for name in methods:
+            get_method(name)
+        return methods
+
+    @field_validator("n", "seeds", "methods")
+    @classmethod
+    def _non_empty(cls, values: list) -> list:
+        if not values:
+            raise ValueError("must not be empty")
+        return values
+
+    def fingerprint(self) -> str:
+        """Hash of every setting that changes a run's result (not ``out``, ``n``, ``seeds``, ``methods``)."""
+        keep = self.model_dump(mode="json", exclude={"out", "n", "seeds", "methods", "device"})
+        return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def auto_seconds(clips: list[Clip], quantile: float = 0.95, step: float = 0.5, limit: float = 10.0) -> float:
+    """The pool's 95th-percentile duration rounded up to 0.5 s, capped at 10 s."""
+    durations = np.array([c.seconds for c in clips])
+    return float(min(limit, max(step, np.ceil(np.quantile(durations, quantile) / step) * step)))
+
+
+def featurize(model, waveforms: list[np.ndarray], num_samples: int, batch_size: int = 64, description: str | None = None) -> torch.Tensor:
+    """Centre-crop or zero-pad each waveform to ``num_samples``, then the classifier's features."""
+    batches = range(0, len(waveforms), batch_size)
+    if description:
+        batches = track(batches, description)
+    out = []
+    for start in batches:
+        chunk = waveforms[start : start + batch_size]
+        fitted = [fit_duration(w, num_samples, "pad", offset=max(0, (len(w) - num_samples) // 2)) for w in chunk]
+        out.append(model.featurize(torch.from_numpy(np.stack(fitted))).cpu())
+    return torch.cat(out)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+def load_results(path: Path, fingerprint: str) -> list[dict]:
+    """Finished runs of an earlier call with the same settings; refuse to mix different settings."""
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text())
+    if data.get("fingerprint") != fingerprint:
+        raise ValueError(f"{path} holds runs made with other settings; use another --out or delete it")
+    return list(data.get("runs", []))
+
+
+def evaluate(config: EvaluateConfig) -> dict:
+    """Run every (n, seed, method) not yet in ``OUT/results.json``; return the results dict."""
+    from synthio.report import write_summary
+
+    started = time.time()
+    config.out.mkdir(parents=True, exist_ok=True)
+    results_path = config.out / "results.json"
+    fingerprint = config.fingerprint()
+    runs = load_results(results_path, fingerprint)
+    done = {(r["method"], r["n"], r["seed"]) for r in runs}
+
+    parts = load_parts(config.data_dir, parse_where(config.train_where), parse_where(config.test_where), config.sample_rate, config.skip_bad)
+    skipped: list[Problem] = list(parts.skipped)
+    extras: dict[str, list[Clip]] = {}
+    for folder in config.extra_train:
+        clips, problems = load_extra(folder, parts.labels, config.sample_rate, skip_bad=config.skip_bad)
+        extras[EXTRA_PREFIX + Path(folder).name] = clips
+        skipped += problems
+    for problem in skipped:
+        console.print(f"[yellow]skipped[/yellow] {problem}")
+
+    seconds = config.seconds or auto_seconds(parts.train)
+    num_samples = int(round(seconds * config.sample_rate))
+    label_index = {label: i for i, label in enumerate(parts.labels)}
+    featurizer = build_classifier(config.classifier, parts.labels, config.sample_rate, config.classifier_path)
+    pool_features = featurize(featurizer, [c.samples for c in parts.train], num_samples, description="features: train pool")
+    test_features = featurize(featurizer, [c.samples for c in parts.test], num_samples, description="features: test part")
+    extra_features = {name: featurize(featurizer, [c.samples for c in clips], num_samples) for name, clips in extras.items()}
+    pool_labels = torch.tensor([label_index[c.label] for c in parts.train])
+    test_labels = np.array([label_index[c.label] for c in parts.test])
+    extra_labels = {name: torch.tensor([label_index[c.label] for c in clips]) for name, clips in extras.items()}
+
+    groups = None
+    if config.val_group is not None:
+        missing = [c.file_name for c in parts.train if config.val_group not in c.meta]
+        if missing:
+            raise ValueError(f"--val-group {config.val_group}: no such column in {config.data_dir}/metadata.csv")
+        groups = [c.meta[config.val_group] for c in parts.train]
+    methods = list(config.methods) + list(extras)
+    header = {
+        "fingerprint": fingerprint,
+        "config": config.model_dump(mode="json"),
+        "data": {
+            "train_pool_clips": len(parts.train),
+            "test_clips": len(parts.test),
+            "labels": parts.labels,
+            "seconds": seconds,
+            "skipped": [str(p) for p in skipped],
+        },
+    }
+    for n in config.n:
+        for seed in config.seeds:
+            split = few_shot_split([c.label for c in parts.train], n, seed, config.val_n, groups)
+            train_index = torch.tensor(split.train)
+            val_index = torch.tensor(split.val, dtype=torch.long)
+            for name in methods:
+                if (name, n, seed) in done:
+                    continue
+                run_started = time.time()
+                features, labels = pool_features[train_index], pool_labels[train_index]
+                spec_augment = None
+                if name in extras:
+                    features = torch.cat([features, extra_features[name]])
+                    labels = torch.cat([labels, extra_labels[name]])
+                else:
+                    method = get_method(name)
+                    spec_augment = method.spec_augment
+                    if method.waveform is not None:
+                        copies = [
+                            w
+                            for i in track(split.train, f"{name} copies (n={n}, seed={seed})")
+                            for w in augmented_copies(parts.train[i].samples, config.sample_rate, method.waveform, config.copies, seed * 100_000 + i)
+                        ]
+                        features = torch.cat([features, featurize(featurizer, copies, num_samples)])
+                        labels = torch.cat([labels, pool_labels[train_index].repeat_interleave(config.copies)])
+                torch.manual_seed(seed)
+                model = build_classifier(config.classifier, parts.labels, config.sample_rate, config.classifier_path)
+                train_config = TrainConfig(
+                    steps=config.steps,
+                    batch_size=config.batch_size,
+                    learning_rate=config.learning_rate,
+                    eval_every=config.eval_every,
+                    seed=seed,
+                    device=config.device,
+                )
+                result = train_classifier(
+                    model, features, labels, pool_features[val_index], pool_labels[val_index], train_config, spec_augment, f"{name} n={n} seed={seed}"
+                )
+                predictions = predict_logits(model, test_features, device=config.device).argmax(1).numpy()
+                run = {
+                    "method": name,
+                    "n": n,
+                    "seed": seed,
+                    "accuracy": accuracy(test_labels, predictions),
+                    "macro_f1": macro_f1(test_labels, predictions),
+                    "epochs": result.epochs,
+                    "seconds": round(time.time() - run_started, 2),
+                    "train_clips": len(split.train),
+                    "train_rows": len(labels),
+                    "val_clips": len(split.val),
+                    "val_accuracy": result.val_accuracy,
+                    "best_step": result.best_step,
+                }
+                runs.append(run)
+                console.print(f"{name:>16} n={n:<4} seed={seed}  acc {run['accuracy']:.3f}  macro-F1 {run['macro_f1']:.3f}  ({run['seconds']:.0f} s)")
+                _write_json(results_path, {**header, "runs": runs})
+    results = {**header, "runs": runs, "wall_seconds": round(time.time() - started, 1)}
+    _write_json(results_path, results)
+    write_summary(results, config.out)
+    return results

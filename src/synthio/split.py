@@ -1,0 +1,70 @@
+"""Stage 0, the few-shot protocol: a stratified, seeded subsample of the train pool.
+
+Paper rule (Synthio, Sec. 5.1): class ``c`` keeps ``max(1, int(count_c * n / total))`` clips, so
+the split holds about ``n`` clips (45 for n = 50 on urbansound8k fold 3) with the pool's class
+balance. A validation set is carved from the remaining pool with the same rule; checkpoints are
+selected on it, never on the test part.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def per_class_counts(labels: list[str], n: int) -> dict[str, int]:
+    """Paper rule: ``max(1, int(count_c * n / total))`` clips per class."""
+    if n <= 0:
+        raise ValueError(f"n must be positive, got {n}")
+    total = len(labels)
+    counts: dict[str, int] = defaultdict(int)
+    for label in labels:
+        counts[label] += 1
+    return {label: max(1, int(count * n / total)) for label, count in sorted(counts.items())}
+
+
+def stratified_sample(labels: list[str], n: int, rng: np.random.Generator) -> list[int]:
+    """Indices of a stratified subsample of size about ``n`` (paper rule), sorted."""
+    by_class: dict[str, list[int]] = defaultdict(list)
+    for index, label in enumerate(labels):
+        by_class[label].append(index)
+    chosen: list[int] = []
+    for label, k in per_class_counts(labels, n).items():
+        pool = by_class[label]
+        chosen.extend(pool[i] for i in rng.permutation(len(pool))[: min(k, len(pool))])
+    return sorted(chosen)
+
+
+@dataclass(frozen=True)
+class FewShotSplit:
+    """Indices into the train pool: the few-shot ``train`` part and the ``val`` part for checkpoint selection."""
+
+    train: list[int]
+    val: list[int]
+
+
+def few_shot_split(labels: list[str], n: int, seed: int, val_n: int | None = None, groups: list[str] | None = None) -> FewShotSplit:
+    """Split a pool into few-shot train (paper rule, size ~n) and a disjoint validation set (~val_n, default n).
+
+    With ``groups`` (e.g. the source recording of each clip), validation clips never share a group
+    with a train clip: slices of one recording in both parts make validation accuracy a measure
+    of memorisation and checkpoint selection pick the most over-fitted model.
+    """
+    if n > len(labels):
+        raise ValueError(f"n={n} exceeds the train pool of {len(labels)} clips")
+    if groups is not None and len(groups) != len(labels):
+        raise ValueError(f"{len(groups)} groups for {len(labels)} labels")
+    rng = np.random.default_rng(seed)
+    train = stratified_sample(labels, n, rng)
+    taken = set(train)
+    if groups is not None:
+        train_groups = {groups[i] for i in train}
+        taken |= {i for i, g in enumerate(groups) if g in train_groups}
+    rest = sorted(set(range(len(labels))) - taken)
+    val_n = n if val_n is None else val_n
+    if not rest or val_n <= 0:
+        return FewShotSplit(train, [])
+    val_local = stratified_sample([labels[i] for i in rest], min(val_n, len(rest)), rng)
+    return FewShotSplit(train, [rest[i] for i in val_local])

@@ -1,0 +1,1 @@
+"""Stage 8: classifiers, classic augmentations and the trainer that measures them."""

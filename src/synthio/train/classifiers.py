@@ -1,0 +1,173 @@
+"""Classifiers behind one trainer: the embedded log-mel CNN and transformers' AST.
+
+Every classifier is an ``nn.Module`` with the same small surface, so the trainer never asks
+which one it holds:
+
+- ``sample_rate``: the rate its ``featurize`` expects;
+- ``featurize(waveforms)``: ``(batch, num_samples)`` float tensor -> ``(batch, frames, bins)``;
+- ``fit_normalization(features)``: learn input statistics from training features (or no-op);
+- ``prepare(features)``: normalised features, where augmentations such as SpecAugment act;
+- ``forward(prepared)`` -> ``(batch, num_labels)`` logits;
+- ``default_learning_rate``: a sensible rate for fine-tuning it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import torch
+from torch import nn
+
+from synthio.audio import LogMel
+from synthio.models.cnn import ConvEncoder
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    sample_rate: int
+    labels: list[str]
+    default_learning_rate: float
+
+    def featurize(self, waveforms: torch.Tensor) -> torch.Tensor: ...
+
+    def fit_normalization(self, features: torch.Tensor) -> None: ...
+
+    def prepare(self, features: torch.Tensor) -> torch.Tensor: ...
+
+    def __call__(self, features: torch.Tensor) -> torch.Tensor: ...
+
+
+class CNNClassifier(nn.Module):
+    """The embedded default: log-mels, per-bin normalisation from training data, ConvEncoder, linear head.
+
+    Normalisation statistics are buffers fitted on the training features (``fit_normalization``),
+    never hard-coded; forgetting to fit them raises instead of training on raw log-mels.
+    """
+
+    default_learning_rate = 3e-3
+
+    def __init__(
+        self,
+        labels: list[str],
+        sample_rate: int = 16000,
+        n_fft: int = 1024,
+        hop_length: int = 512,
+        n_mels: int = 40,
+        channels: tuple[int, ...] = (16, 32, 64, 128),
+        dropout: float = 0.2,
+        encoder: nn.Module | None = None,
+    ):
+        super().__init__()
+        self.labels = list(labels)
+        self.sample_rate = sample_rate
+        self.logmel = LogMel(sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+        self.encoder = encoder if encoder is not None else ConvEncoder(channels, dropout)
+        self.head = nn.Linear(self.encoder.embedding_dim, len(labels))
+        self.register_buffer("feature_mean", torch.zeros(n_mels))
+        self.register_buffer("feature_std", torch.zeros(n_mels))
+
+    @torch.no_grad()
+    def featurize(self, waveforms: torch.Tensor) -> torch.Tensor:
+        return self.logmel(waveforms.to(self.feature_mean.device))
+
+    @torch.no_grad()
+    def fit_normalization(self, features: torch.Tensor) -> None:
+        """Per-bin mean and std over every frame of the training features."""
+        flat = features.reshape(-1, features.shape[-1]).float()
+        self.feature_mean.copy_(flat.mean(0))
+        self.feature_std.copy_(flat.std(0).clamp_min(1e-5))
+
+    def normalize(self, features: torch.Tensor) -> torch.Tensor:
+        if not bool((self.feature_std > 0).all()):
+            raise RuntimeError("CNNClassifier: call fit_normalization(train_features) before training or inference")
+        return (features - self.feature_mean) / self.feature_std
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(features))
+
+    def prepare(self, features: torch.Tensor) -> torch.Tensor:
+        """Features as the trainer's augmentations should see them (normalised, 0 = mean)."""
+        return self.normalize(features)
+
+
+class ASTClassifier(nn.Module):
+    """transformers ``ASTForAudioClassification`` with its own ``ASTFeatureExtractor``.
+
+    The extractor's fbank (Kaldi-style, numpy) and its normalisation constants come from the
+    checkpoint's ``preprocessor_config.json``; the input is padded or cut to its ``max_length``
+    frames (1024 = 10.24 s for the AudioSet checkpoints). Loading never downloads: pass a local
+    folder. AST is too slow to fine-tune on a laptop CPU; use it on a GPU.
+    """
+
+    default_learning_rate = 5e-5
+
+    def __init__(self, model: nn.Module, extractor, labels: list[str]):
+        super().__init__()
+        self.model = model
+        self.extractor = extractor
+        self.labels = list(labels)
+        self.sample_rate = int(extractor.sampling_rate)
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, labels: list[str]) -> ASTClassifier:
+        """Fine-tune from a local checkpoint folder; a new head replaces the checkpoint's."""
+        from transformers import ASTFeatureExtractor, ASTForAudioClassification
+
+        path = Path(path)
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"{path} is not a transformers checkpoint folder (no config.json); download it once and pass its local path")
+        model = ASTForAudioClassification.from_pretrained(
+            path,
+            local_files_only=True,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={label: i for i, label in enumerate(labels)},
+            ignore_mismatched_sizes=True,
+        )
+        extractor = ASTFeatureExtractor.from_pretrained(path, local_files_only=True) if (path / "preprocessor_config.json").is_file() else ASTFeatureExtractor()
+        return cls(model, extractor, labels)
+
+    @classmethod
+    def from_config(cls, config, labels: list[str], extractor=None) -> ASTClassifier:
+        """A randomly initialised AST (``ASTConfig`` or a path to its config.json)."""
+        from transformers import ASTConfig, ASTFeatureExtractor, ASTForAudioClassification
+
+        if not isinstance(config, ASTConfig):
+            config = ASTConfig.from_json_file(str(config))
+        config.num_labels = len(labels)
+        config.id2label = dict(enumerate(labels))
+        config.label2id = {label: i for i, label in enumerate(labels)}
+        if extractor is None:
+            extractor = ASTFeatureExtractor(num_mel_bins=config.num_mel_bins, max_length=config.max_length)
+        return cls(ASTForAudioClassification(config), extractor, labels)
+
+    @torch.no_grad()
+    def featurize(self, waveforms: torch.Tensor) -> torch.Tensor:
+        arrays = [np.asarray(w, dtype=np.float32) for w in waveforms.cpu().numpy()]
+        inputs = self.extractor(arrays, sampling_rate=self.sample_rate, return_tensors="pt")
+        return inputs["input_values"]
+
+    def fit_normalization(self, features: torch.Tensor) -> None:
+        """No-op: AST uses its extractor's normalisation, which its weights were trained with."""
+
+    def prepare(self, features: torch.Tensor) -> torch.Tensor:
+        return features
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.model(input_values=features).logits
+
+
+def build_classifier(name: str, labels: list[str], sample_rate: int = 16000, path: str | Path | None = None) -> nn.Module:
+    """``cnn`` (embedded default) or ``ast`` (``path`` = a local checkpoint folder or a config.json)."""
+    if name == "cnn":
+        return CNNClassifier(labels, sample_rate=sample_rate)
+    if name == "ast":
+        if path is None:
+            raise ValueError("--classifier ast needs --classifier-path: a local AST checkpoint folder or an ASTConfig config.json")
+        path = Path(path)
+        if path.is_file():
+            return ASTClassifier.from_config(path, labels)
+        return ASTClassifier.from_pretrained(path, labels)
+    raise ValueError(f"unknown classifier {name!r}; choose cnn or ast")

@@ -1,0 +1,49 @@
+"""Shared fixtures: tiny audiofolders made by the tests themselves."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from synthio.audio import write_audio
+
+SAMPLE_RATE = 16000
+
+
+def tone(frequency: float, seconds: float = 0.5, sample_rate: int = SAMPLE_RATE, seed: int = 0) -> np.ndarray:
+    """A sine at ``frequency`` with a little seeded noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sample_rate)) / sample_rate
+    return (0.5 * np.sin(2 * np.pi * frequency * t) + 0.01 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+def make_folder(root: Path, per_class: dict[str, int], seconds: float = 0.5, extra_columns=None, test_per_class: int = 0) -> Path:
+    """An audiofolder with ``per_class[label]`` train clips (split=train) and ``test_per_class`` test clips per label."""
+    frequencies = {label: 200.0 * (i + 1) for i, label in enumerate(sorted(per_class))}
+    rows = []
+    for label, count in per_class.items():
+        for split, k in (("train", count), ("test", test_per_class)):
+            for i in range(k):
+                name = f"{split}/{label}_{i}.wav"
+                write_audio(root / name, tone(frequencies[label] * (1 + 0.02 * i), seconds, seed=i), SAMPLE_RATE)
+                row = {"file_name": name, "label": label, "split": split}
+                row.update((extra_columns or {}).get(name, {}))
+                rows.append(row)
+    write_metadata(root, rows)
+    return root
+
+
+def write_metadata(root: Path, rows: list[dict]) -> None:
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    with open(root / "metadata.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return make_folder(tmp_path / "data", {"low": 8, "mid": 8, "high": 8}, test_per_class=4)

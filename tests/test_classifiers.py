@@ -1,0 +1,64 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from synthio.train.classifiers import ASTClassifier, Classifier, CNNClassifier, build_classifier
+
+
+def tiny_ast_config():
+    from transformers import ASTConfig
+
+    return ASTConfig(
+        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+        patch_size=8, frequency_stride=8, time_stride=8, max_length=32, num_mel_bins=16,
+    )
+
+
+def test_cnn_needs_normalisation_then_classifies():
+    model = CNNClassifier(["a", "b", "c"])
+    assert isinstance(model, Classifier)
+    features = model.featurize(torch.randn(2, 16000))
+    assert features.shape == (2, 32, 40)
+    with pytest.raises(RuntimeError, match="fit_normalization"):
+        model(model.prepare(features))
+    model.fit_normalization(features)
+    assert torch.allclose(model.prepare(features).reshape(-1, 40).mean(0), torch.zeros(40), atol=1e-5)
+    assert model(model.prepare(features)).shape == (2, 3)
+
+
+def test_ast_from_config_trains_a_step():
+    model = ASTClassifier.from_config(tiny_ast_config(), ["a", "b"])
+    assert isinstance(model, Classifier)
+    features = model.featurize(torch.randn(3, 8000))
+    assert features.shape == (3, 32, 16)
+    logits = model(model.prepare(features))
+    assert logits.shape == (3, 2)
+    torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1, 0])).backward()
+    assert model.model.classifier.dense.weight.grad is not None
+
+
+def test_ast_from_local_folder_replaces_head(tmp_path):
+    from transformers import ASTFeatureExtractor, ASTForAudioClassification
+
+    config = tiny_ast_config()
+    config.num_labels = 5
+    ASTForAudioClassification(config).save_pretrained(tmp_path / "ckpt")
+    ASTFeatureExtractor(num_mel_bins=16, max_length=32, mean=-3.0, std=2.0).save_pretrained(tmp_path / "ckpt")
+    model = build_classifier("ast", ["x", "y"], path=tmp_path / "ckpt")
+    assert model.model.config.num_labels == 2 and model.extractor.mean == -3.0
+    assert model(model.featurize(torch.randn(1, 4000))).shape == (1, 2)
+
+
+def test_ast_from_config_json_and_errors(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(tiny_ast_config().to_dict()))
+    assert build_classifier("ast", ["a", "b"], path=path).model.config.num_labels == 2
+    with pytest.raises(ValueError, match="classifier-path"):
+        build_classifier("ast", ["a", "b"])
+    (tmp_path / "not_a_checkpoint").mkdir()
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        build_classifier("ast", ["a", "b"], path=tmp_path / "not_a_checkpoint")
+    with pytest.raises(ValueError, match="cnn or ast"):
+        build_classifier("resnet", ["a"])

@@ -1,0 +1,62 @@
+import json
+
+from typer.testing import CliRunner
+
+from synthio.cli import app
+from tests.test_dataset import broken_folder
+
+runner = CliRunner()
+FAST = ["--n", "4", "--seeds", "0", "--methods", "gold", "--steps", "2", "--device", "cpu"]
+
+
+def test_help_explains_every_command():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("evaluate", "validate", "example"):
+        assert command in result.output
+    assert "--skip-bad" in runner.invoke(app, ["evaluate", "--help"]).output
+
+
+def test_bad_folder_fails_then_skip_bad_completes_and_lists(tmp_path):
+    root = broken_folder(tmp_path / "d")
+    args = ["evaluate", str(root), "--train-where", "split=train", "--test-where", "split=test", *FAST]
+    failed = runner.invoke(app, [*args, "--out", str(tmp_path / "o1")])
+    assert failed.exit_code == 2
+    for name in ("low_0.wav", "low_1.wav", "high_0.wav", "ghost.wav"):
+        assert name in failed.output
+    assert not (tmp_path / "o1" / "results.json").exists()
+
+    done = runner.invoke(app, [*args, "--out", str(tmp_path / "o2"), "--skip-bad"])
+    assert done.exit_code == 0, done.output
+    results = json.loads((tmp_path / "o2" / "results.json").read_text())
+    assert len(results["runs"]) == 1
+    assert len(results["data"]["skipped"]) == 4
+    for name in ("low_0.wav", "low_1.wav", "high_0.wav", "ghost.wav"):
+        assert name in done.output and name in (tmp_path / "o2" / "summary.md").read_text()
+
+    listed = runner.invoke(app, ["validate", str(root), "--train-where", "split=train", "--test-where", "split=test"])
+    assert listed.exit_code == 1 and "4 problem(s)" in listed.output
+
+
+def test_invalid_settings_exit_non_zero(tmp_path, folder):
+    result = runner.invoke(app, ["evaluate", str(folder), "--out", str(tmp_path / "o"), "--methods", "mixup"])
+    assert result.exit_code == 2 and "mixup" in result.output
+    result = runner.invoke(app, ["evaluate", str(folder), "--out", str(tmp_path / "o"), "--train-where", "fold=3"])
+    assert result.exit_code == 2 and "no column 'fold'" in result.output
+    result = runner.invoke(app, ["evaluate", str(folder), "--out", str(tmp_path / "o"), "--n", "five"])
+    assert result.exit_code != 0
+
+
+def test_print_config_and_config_file(tmp_path, folder):
+    printed = runner.invoke(app, ["evaluate", str(folder), "--out", "o", "--steps", "9", "--print-config"])
+    assert printed.exit_code == 0 and "steps: 9" in printed.output
+    path = tmp_path / "c.yaml"
+    path.write_text(printed.output.replace("steps: 9", "steps: 3"))
+    again = runner.invoke(app, ["evaluate", "--config", str(path), "--print-config"])
+    assert "steps: 3" in again.output
+
+
+def test_example_command_writes_a_folder(tmp_path):
+    result = runner.invoke(app, ["example", str(tmp_path / "ex"), "--clips-per-class", "2", "--seconds", "0.25"])
+    assert result.exit_code == 0
+    assert (tmp_path / "ex" / "metadata.csv").read_text().count("\n") == 1 + 6 * 3

@@ -1,0 +1,29 @@
+import pytest
+import yaml
+
+from synthio.config import ConfigError, dump_config, load_config
+from synthio.evaluate import EvaluateConfig
+
+
+def test_yaml_then_overrides(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("data_dir: d\nout: o\nn: [10]\nsteps: 5\n")
+    config = load_config(EvaluateConfig, path, {"steps": 7, "seeds": None})
+    assert config.n == [10] and config.steps == 7 and config.seeds == [0, 1, 2]
+    assert load_config(EvaluateConfig, None, yaml.safe_load(dump_config(config))) == config
+
+
+def test_errors_name_the_file_and_field(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(EvaluateConfig, tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data_dir: d\nout: o\nmethods: [gold, mixup]\n")
+    with pytest.raises(ConfigError, match="bad.yaml") as info:
+        load_config(EvaluateConfig, bad)
+    assert "mixup" in str(info.value)
+    bad.write_text("- a list\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(EvaluateConfig, bad)
+    bad.write_text("data_dir: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(EvaluateConfig, bad)

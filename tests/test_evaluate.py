@@ -1,0 +1,58 @@
+import json
+
+import numpy as np
+import pytest
+
+from synthio.evaluate import EvaluateConfig, auto_seconds, evaluate
+from synthio.dataset import Clip
+from tests.conftest import make_folder
+
+
+def config(folder, out, **kwargs):
+    settings = dict(
+        data_dir=folder, out=out, train_where=["split=train"], test_where=["split=test"], n=[6], seeds=[0],
+        methods=["gold", "noise", "specaug"], steps=4, batch_size=8, eval_every=2, copies=1, device="cpu",
+    )
+    settings.update(kwargs)
+    return EvaluateConfig(**settings)
+
+
+def test_runs_every_method_and_resumes(folder, tmp_path):
+    out = tmp_path / "out"
+    results = evaluate(config(folder, out))
+    runs = results["runs"]
+    assert [(r["method"], r["n"], r["seed"]) for r in runs] == [("gold", 6, 0), ("noise", 6, 0), ("specaug", 6, 0)]
+    for run in runs:
+        assert 0.0 <= run["accuracy"] <= 1.0 and 0.0 <= run["macro_f1"] <= 1.0
+        assert {"method", "n", "seed", "accuracy", "macro_f1", "epochs", "seconds"} <= set(run)
+    assert runs[0]["train_clips"] == 6 and runs[1]["train_rows"] == 12
+    assert (out / "summary.md").read_text().count("| gold |") == 2
+    assert (out / "summary.png").stat().st_size > 1000
+    on_disk = json.loads((out / "results.json").read_text())
+    assert on_disk["runs"] == runs
+
+    more = evaluate(config(folder, out, seeds=[0, 1]))
+    assert more["runs"][:3] == runs and len(more["runs"]) == 6
+
+    with pytest.raises(ValueError, match="other settings"):
+        evaluate(config(folder, out, steps=5))
+
+
+def test_same_settings_give_the_same_accuracy(folder, tmp_path):
+    a = evaluate(config(folder, tmp_path / "a", methods=["gold"]))["runs"][0]
+    b = evaluate(config(folder, tmp_path / "b", methods=["gold"]))["runs"][0]
+    assert a["accuracy"] == b["accuracy"] and a["macro_f1"] == b["macro_f1"]
+
+
+def test_extra_train_rows_become_a_method(folder, tmp_path):
+    extra = make_folder(tmp_path / "syn", {"low": 3, "high": 3})
+    runs = evaluate(config(folder, tmp_path / "out", methods=["gold"], extra_train=[extra]))["runs"]
+    assert [r["method"] for r in runs] == ["gold", "extra:syn"]
+    assert runs[1]["train_rows"] == runs[0]["train_rows"] + 6
+
+
+def test_auto_seconds():
+    clip = lambda s: Clip("x", "a", np.zeros(int(s * 100), np.float32), 100)
+    assert auto_seconds([clip(0.3)] * 10) == 0.5
+    assert auto_seconds([clip(1.2)] * 39 + [clip(30.0)]) == 1.5
+    assert auto_seconds([clip(60.0)] * 3) == 10.0
