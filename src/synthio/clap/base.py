@@ -1,0 +1,54 @@
+"""The ``AudioTextScorer`` protocol and the one score formula every backend uses.
+
+DESIGN §1 stage 6: ``score = sigmoid(exp(logit_scale) * cos(a, t))`` with L2-normalised
+embeddings. Every backend returns its *log* logit scale and lets :func:`clap_score` apply the
+formula, so a threshold ``p`` means the same computation on every backend (not the same
+calibration: see ``synthio augment --threshold auto``).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def template_prompt(label: str) -> str:
+    """The paper's template caption for a label."""
+    return f"Sound of a {label}"
+
+
+def clap_score(audio_embeddings: torch.Tensor, text_embeddings: torch.Tensor, log_logit_scale: float | torch.Tensor) -> torch.Tensor:
+    """Row-wise ``sigmoid(exp(log_logit_scale) * cos(a_i, t_i))`` for paired ``(N, D)`` embeddings."""
+    if audio_embeddings.shape != text_embeddings.shape:
+        raise ValueError(f"paired embeddings must have one shape, got {tuple(audio_embeddings.shape)} and {tuple(text_embeddings.shape)}")
+    cosine = (F.normalize(audio_embeddings.float(), dim=-1) * F.normalize(text_embeddings.float(), dim=-1)).sum(-1)
+    scale = torch.as_tensor(log_logit_scale, dtype=torch.float32).exp()
+    return torch.sigmoid(scale * cosine)
+
+
+@runtime_checkable
+class AudioTextScorer(Protocol):
+    """A CLAP-like model: L2-normalised audio and text embeddings in one space.
+
+    ``embed_audio`` takes mono float32 waveforms at ``sample_rate`` (any rate: the backend
+    resamples to its own ``model_sample_rate`` at the boundary) and returns ``(N, D)``.
+    """
+
+    name: str
+    model_sample_rate: int
+
+    def embed_audio(self, waveforms: list[np.ndarray], sample_rate: int) -> torch.Tensor: ...
+
+    def embed_text(self, texts: list[str]) -> torch.Tensor: ...
+
+    def log_logit_scale(self) -> float: ...
+
+
+def score(scorer: AudioTextScorer, waveforms: list[np.ndarray], sample_rate: int, texts: list[str]) -> torch.Tensor:
+    """CLAP score of each waveform against its paired text, shape ``(N,)``."""
+    if len(waveforms) != len(texts):
+        raise ValueError(f"{len(waveforms)} waveforms but {len(texts)} texts")
+    return clap_score(scorer.embed_audio(waveforms, sample_rate), scorer.embed_text(texts), scorer.log_logit_scale())

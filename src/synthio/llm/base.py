@@ -1,0 +1,34 @@
+"""The ``LLM`` protocol every backend implements, with the same argument names everywhere."""
+
+from __future__ import annotations
+
+from typing import Protocol, TypedDict, runtime_checkable
+
+
+class ChatMessage(TypedDict):
+    role: str
+    content: str
+
+
+class LLMError(RuntimeError):
+    """A backend that could not answer (after its own retries); the message says which and why."""
+
+
+@runtime_checkable
+class LLM(Protocol):
+    """A chat model. ``name`` identifies the model for caching (two backends with one name must agree)."""
+
+    name: str
+
+    def chat(self, messages: list[ChatMessage], max_tokens: int = 256, temperature: float = 0.7, seed: int = 0) -> str: ...
+
+
+def validate_messages(messages: list[ChatMessage]) -> None:
+    """Raise on an empty conversation or a message without a known role or string content."""
+    if not messages:
+        raise ValueError("messages must not be empty")
+    for i, message in enumerate(messages):
+        if message.get("role") not in ("system", "user", "assistant"):
+            raise ValueError(f"message {i} has role {message.get('role')!r}; use system, user or assistant")
+        if not isinstance(message.get("content"), str):
+            raise ValueError(f"message {i} has no string content")

@@ -1,0 +1,50 @@
+"""An on-disk cache of chat replies keyed by (model, messages, parameters), so reruns cost nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from synthio.llm.base import LLM, ChatMessage
+
+
+class CachedLLM:
+    """Wraps any ``LLM``; one JSON file per distinct call under ``cache_dir``, written atomically.
+
+    Pitfall: a cached reply is returned even if the model behind ``name`` changed; give a new
+    model a new name (or a new cache folder).
+    """
+
+    def __init__(self, llm: LLM, cache_dir: str | Path):
+        self.llm = llm
+        self.cache_dir = Path(cache_dir)
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def name(self) -> str:
+        return self.llm.name
+
+    def key(self, messages: list[ChatMessage], max_tokens: int, temperature: float, seed: int) -> str:
+        payload = {"model": self.llm.name, "messages": messages, "max_tokens": max_tokens, "temperature": temperature, "seed": seed}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def chat(self, messages: list[ChatMessage], max_tokens: int = 256, temperature: float = 0.7, seed: int = 0) -> str:
+        key = self.key(messages, max_tokens, temperature, seed)
+        path = self.cache_dir / key[:2] / f"{key}.json"
+        if path.is_file():
+            try:
+                reply = json.loads(path.read_text())["reply"]
+                self.hits += 1
+                return reply
+            except (json.JSONDecodeError, KeyError):
+                pass
+        reply = self.llm.chat(messages, max_tokens=max_tokens, temperature=temperature, seed=seed)
+        self.misses += 1
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps({"model": self.llm.name, "messages": messages, "reply": reply}, ensure_ascii=False))
+        os.replace(tmp, path)
+        return reply

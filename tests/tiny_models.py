@@ -1,0 +1,55 @@
+"""Tiny random configs of real model classes, built and saved by the tests (never downloaded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+WORDS = ["<pad>", "<s>", "</s>", "<unk>", "sound", "of", "a", "dog", "siren", "bark", "barks", "car", "horn", "rain", "in", "the", "street", "{", "}"]
+
+
+def word_tokenizer(max_length: int = 32):
+    """A word-level fast tokenizer over ``WORDS`` with RoBERTa-style special tokens."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {w: i for i, w in enumerate(WORDS)}
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer.post_processor = processors.TemplateProcessing(single="<s> $A </s>", special_tokens=[("<s>", 1), ("</s>", 2)])
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, pad_token="<pad>", bos_token="<s>", eos_token="</s>", unk_token="<unk>", model_max_length=max_length
+    )
+
+
+def save_tiny_clap(folder: Path) -> Path:
+    """A random ``ClapModel`` (HTSAT audio, RoBERTa text) with a 16 kHz extractor, saved to ``folder``."""
+    from transformers import ClapAudioConfig, ClapConfig, ClapFeatureExtractor, ClapModel, ClapTextConfig
+
+    audio = ClapAudioConfig(
+        window_size=4, num_mel_bins=16, spec_size=64, patch_size=2, patch_stride=2, hidden_size=32, patch_embeds_hidden_size=16,
+        projection_dim=32, depths=[2, 2], num_attention_heads=[2, 2], num_hidden_layers=2, intermediate_size=37, enable_fusion=False,
+    )
+    text = ClapTextConfig(vocab_size=len(WORDS), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=37, projection_dim=32, max_position_embeddings=64)
+    ClapModel(ClapConfig(text_config=text.to_dict(), audio_config=audio.to_dict(), projection_dim=32)).save_pretrained(folder)
+    ClapFeatureExtractor(
+        feature_size=16, sampling_rate=16000, hop_length=160, max_length_s=1, fft_window_size=1024, truncation="rand_trunc", padding="repeatpad"
+    ).save_pretrained(folder)
+    word_tokenizer().save_pretrained(folder)
+    return folder
+
+
+def save_tiny_whisper(folder: Path) -> Path:
+    """A random ``WhisperForConditionalGeneration`` with a 1-s, 16-band extractor and the word tokenizer."""
+    from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration
+
+    config = WhisperConfig(
+        vocab_size=len(WORDS), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
+        encoder_ffn_dim=32, decoder_ffn_dim=32, num_mel_bins=16, max_source_positions=50, max_target_positions=32,
+        pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1, suppress_tokens=None, begin_suppress_tokens=None,
+    )
+    model = WhisperForConditionalGeneration(config)
+    model.generation_config.forced_decoder_ids = None
+    model.save_pretrained(folder)
+    WhisperFeatureExtractor(feature_size=16, chunk_length=1, sampling_rate=16000).save_pretrained(folder)
+    word_tokenizer().save_pretrained(folder)
+    return folder
