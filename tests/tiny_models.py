@@ -53,3 +53,26 @@ def save_tiny_whisper(folder: Path) -> Path:
     WhisperFeatureExtractor(feature_size=16, chunk_length=1, sampling_rate=16000).save_pretrained(folder)
     word_tokenizer().save_pretrained(folder)
     return folder
+
+
+def tiny_stable_audio_pipeline():
+    """A random ``StableAudioPipeline``: 2-layer DiT, small Oobleck VAE (hop 8, 1000 Hz), tiny T5."""
+    import torch
+    from diffusers import AutoencoderOobleck, CosineDPMSolverMultistepScheduler, StableAudioDiTModel, StableAudioPipeline
+    from diffusers.pipelines.stable_audio import StableAudioProjectionModel
+    from transformers import T5Config, T5EncoderModel
+
+    torch.manual_seed(0)
+    transformer = StableAudioDiTModel(
+        sample_size=32, in_channels=4, num_layers=2, attention_head_dim=8, num_attention_heads=2, num_key_value_attention_heads=2,
+        out_channels=4, cross_attention_dim=16, time_proj_dim=8, global_states_input_dim=32, cross_attention_input_dim=16,
+    )
+    vae = AutoencoderOobleck(
+        encoder_hidden_size=8, downsampling_ratios=[2, 4], decoder_channels=3, decoder_input_channels=4, audio_channels=2,
+        channel_multiples=[2, 4], sampling_rate=1000,
+    )
+    text_encoder = T5EncoderModel(T5Config(vocab_size=len(WORDS), d_model=16, d_kv=4, d_ff=32, num_layers=1, num_heads=2, pad_token_id=0))
+    projection = StableAudioProjectionModel(text_encoder_dim=16, conditioning_dim=16, min_value=0, max_value=32)
+    scheduler = CosineDPMSolverMultistepScheduler(solver_order=2, prediction_type="v_prediction", sigma_data=1.0, sigma_schedule="exponential")
+    tokenizer = word_tokenizer(max_length=8)
+    return StableAudioPipeline(vae=vae, text_encoder=text_encoder, projection_model=projection, tokenizer=tokenizer, transformer=transformer, scheduler=scheduler)

@@ -131,5 +131,27 @@ def example(
     console.print(f"wrote {path}")
 
 
+@app.command()
+def doctor(
+    config: Annotated[Optional[Path], typer.Option(help="YAML with t2a/clap/llm/captioner/classifier sections (other keys ignored)")] = None,
+    load: Annotated[bool, typer.Option("--load", help="build every configured backend (slow) instead of checking its files")] = False,
+) -> None:
+    """List every backend of every protocol: ready, unavailable (and why) or not configured (and the line that enables it).
+
+    Exits 1 when a configured backend cannot be used.
+    """
+    from synthio.backends import BackendsConfig, check_backends, environment, print_doctor
+    from synthio.config import ConfigError, load_config
+
+    try:
+        settings = load_config(BackendsConfig, config)
+    except ConfigError as error:
+        _fail(error)
+    rows = check_backends(settings, load=load)
+    print_doctor(rows, environment())
+    if any(row.status == "unavailable" for row in rows):
+        raise typer.Exit(code=1)
+
+
 if __name__ == "__main__":
     app()

@@ -27,12 +27,16 @@ class CachedLLM:
     def name(self) -> str:
         return self.llm.name
 
-    def key(self, messages: list[ChatMessage], max_tokens: int, temperature: float, seed: int) -> str:
-        payload = {"model": self.llm.name, "messages": messages, "max_tokens": max_tokens, "temperature": temperature, "seed": seed}
+    @property
+    def supports_constrained(self) -> bool:
+        return bool(getattr(self.llm, "supports_constrained", False))
+
+    def key(self, messages: list[ChatMessage], **parameters) -> str:
+        payload = {"model": self.llm.name, "messages": messages, **parameters}
         return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
-    def chat(self, messages: list[ChatMessage], max_tokens: int = 256, temperature: float = 0.7, seed: int = 0) -> str:
-        key = self.key(messages, max_tokens, temperature, seed)
+    def _cached(self, messages: list[ChatMessage], compute, **parameters) -> str:
+        key = self.key(messages, **parameters)
         path = self.cache_dir / key[:2] / f"{key}.json"
         if path.is_file():
             try:
@@ -41,10 +45,18 @@ class CachedLLM:
                 return reply
             except (json.JSONDecodeError, KeyError):
                 pass
-        reply = self.llm.chat(messages, max_tokens=max_tokens, temperature=temperature, seed=seed)
+        reply = compute()
         self.misses += 1
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps({"model": self.llm.name, "messages": messages, "reply": reply}, ensure_ascii=False))
+        tmp.write_text(json.dumps({"model": self.llm.name, "messages": messages, "parameters": parameters, "reply": reply}, ensure_ascii=False))
         os.replace(tmp, path)
         return reply
+
+    def chat(self, messages: list[ChatMessage], max_tokens: int = 256, temperature: float = 0.7, seed: int = 0) -> str:
+        compute = lambda: self.llm.chat(messages, max_tokens=max_tokens, temperature=temperature, seed=seed)  # noqa: E731
+        return self._cached(messages, compute, max_tokens=max_tokens, temperature=temperature, seed=seed)
+
+    def chat_constrained(self, messages: list[ChatMessage], fields: dict[str, str], temperature: float = 0.7, seed: int = 0) -> str:
+        compute = lambda: self.llm.chat_constrained(messages, fields, temperature=temperature, seed=seed)  # noqa: E731
+        return self._cached(messages, compute, fields=fields, temperature=temperature, seed=seed)

@@ -37,6 +37,7 @@ class TransformersLLM:
         self.name = name or f"transformers:{self.path.name}{'/' + gguf_file if gguf_file else ''}"
         self._model = None
         self._tokenizer = None
+        self._decoder = None
 
     def load(self) -> None:
         if self._model is not None:
@@ -50,6 +51,19 @@ class TransformersLLM:
             kwargs["gguf_file"] = self.gguf_file
         self._tokenizer = AutoTokenizer.from_pretrained(self.path, **kwargs)
         self._model = AutoModelForCausalLM.from_pretrained(self.path, **kwargs).to(self.device).eval()
+
+    supports_constrained = True
+
+    def chat_constrained(self, messages: list[ChatMessage], fields: dict[str, str], temperature: float = 0.7, seed: int = 0) -> str:
+        """JSON text of an object with ``fields`` (``"str"`` or ``"list"``), decoded so that it always parses."""
+        from synthio.llm.constrained import FlatJsonDecoder
+
+        validate_messages(messages)
+        self.load()
+        if self._decoder is None:
+            self._decoder = FlatJsonDecoder(self._model, self._tokenizer)
+        ids = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)["input_ids"][0]
+        return self._decoder.decode(ids, fields, temperature=temperature, seed=seed, repetition_penalty=self.repetition_penalty)
 
     def chat(self, messages: list[ChatMessage], max_tokens: int = 256, temperature: float = 0.7, seed: int = 0) -> str:
         import torch

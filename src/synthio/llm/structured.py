@@ -9,6 +9,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from synthio.llm.base import LLM, ChatMessage
+from synthio.llm.constrained import flat_fields
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,11 +56,20 @@ def chat_json(
     temperature: float = 0.7,
     seed: int = 0,
 ) -> M:
-    """Ask until a reply parses into ``schema``: each retry changes the seed and tells the model what was wrong."""
+    """Ask until a reply parses into ``schema``: each retry changes the seed and tells the model what was wrong.
+
+    Backends with ``supports_constrained`` (local models) decode the JSON structure themselves
+    (``synthio.llm.constrained``), so only the content can fail validation.
+    """
+    constrained = getattr(llm, "supports_constrained", False)
+    fields = flat_fields(schema) if constrained else {}
     conversation = list(messages)
     reply, error = "", ""
     for attempt in range(attempts):
-        reply = llm.chat(conversation, max_tokens=max_tokens, temperature=temperature, seed=seed + attempt)
+        if constrained:
+            reply = llm.chat_constrained(conversation, fields, temperature=temperature, seed=seed + attempt)
+        else:
+            reply = llm.chat(conversation, max_tokens=max_tokens, temperature=temperature, seed=seed + attempt)
         try:
             return parse_reply(reply, schema)
         except ValueError as problem:

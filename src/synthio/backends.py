@@ -1,0 +1,246 @@
+"""One config selects every backend by name and path; loaders build them; ``doctor`` says what is usable.
+
+```yaml
+t2a: {backend: stable-audio, path: models/stable-audio-open-1.0}
+clap: {backend: transformers, path: models/clap-htsat-unfused}
+llm: {backend: openai, model: gpt-4o-mini, api_key_env: OPENAI_API_KEY}
+captioner: {backend: embedded}
+classifier: {backend: ast, path: models/ast-finetuned-audioset-10-10-0.4593}
+```
+
+Nothing is downloaded: every ``path`` is a local folder (or file) the user saved once.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, Field
+
+from synthio.progress import console
+
+
+class BackendUnavailable(RuntimeError):
+    """A configured backend that cannot be built here; the message says why and what to change."""
+
+
+class T2ASpec(BaseModel):
+    backend: Literal["embedded", "stable-audio"] = "embedded"
+    path: Path | None = None
+    device: str = "auto"
+
+
+class ClapSpec(BaseModel):
+    backend: Literal["embedded", "transformers"] = "embedded"
+    path: Path | None = None
+    device: str = "auto"
+
+
+class LLMSpec(BaseModel):
+    backend: Literal["embedded", "openai", "transformers"] = "embedded"
+    model: str | None = Field(None, description="openai: model name at the endpoint")
+    base_url: str | None = Field(None, description="openai: endpoint, e.g. http://localhost:8000/v1 for vLLM")
+    api_key_env: str = "OPENAI_API_KEY"
+    path: Path | None = Field(None, description="transformers: local model folder")
+    gguf_file: str | None = Field(None, description="transformers: GGUF file inside path")
+    cache_dir: Path | None = Field(Path(".synthio-cache/llm"), description="replies cached here; null disables")
+    device: str = "auto"
+
+
+class CaptionerSpec(BaseModel):
+    backend: Literal["embedded", "transformers"] = "embedded"
+    path: Path | None = None
+    device: str = "auto"
+
+
+class ClassifierSpec(BaseModel):
+    backend: Literal["cnn", "ast"] = "cnn"
+    path: Path | None = None
+
+
+class BackendsConfig(BaseModel):
+    """The backend of each protocol; every default is the embedded, offline one."""
+
+    t2a: T2ASpec = Field(default_factory=T2ASpec)
+    clap: ClapSpec = Field(default_factory=ClapSpec)
+    llm: LLMSpec = Field(default_factory=LLMSpec)
+    captioner: CaptionerSpec = Field(default_factory=CaptionerSpec)
+    classifier: ClassifierSpec = Field(default_factory=ClassifierSpec)
+
+
+EXAMPLE_LINES = {
+    ("t2a", "stable-audio"): "t2a: {backend: stable-audio, path: PATH/stable-audio-open-1.0}",
+    ("clap", "transformers"): "clap: {backend: transformers, path: PATH/clap-htsat-unfused}",
+    ("llm", "openai"): "llm: {backend: openai, model: MODEL, base_url: URL, api_key_env: OPENAI_API_KEY}",
+    ("llm", "transformers"): "llm: {backend: transformers, path: PATH/model-folder}",
+    ("captioner", "transformers"): "captioner: {backend: transformers, path: PATH/audio-captioning-model}",
+    ("classifier", "ast"): "classifier: {backend: ast, path: PATH/ast-finetuned-audioset-10-10-0.4593}",
+}
+
+
+def resolve_device(device: str) -> str:
+    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+
+
+def _require(path: Path | None, marker: str, what: str) -> Path:
+    if path is None:
+        raise BackendUnavailable(f"{what} needs `path:` (a local folder holding {marker})")
+    path = Path(path)
+    if not (path / marker).exists():
+        raise BackendUnavailable(f"{path} has no {marker}: save {what} there once (e.g. save_pretrained) and point `path:` at it")
+    return path
+
+
+def load_t2a(spec: T2ASpec):
+    """Build the configured ``TextToAudio``."""
+    if spec.backend == "stable-audio":
+        from synthio.t2a.stable_audio import StableAudioT2A
+
+        return StableAudioT2A.from_pretrained(_require(spec.path, "model_index.json", "a StableAudioPipeline"), device=resolve_device(spec.device))
+    raise BackendUnavailable("the embedded text-to-audio model has not been trained and shipped yet; configure `t2a: {backend: stable-audio, path: ...}`")
+
+
+def load_clap(spec: ClapSpec):
+    """Build the configured ``AudioTextScorer``."""
+    if spec.backend == "transformers":
+        from synthio.clap.transformers_clap import TransformersClap
+
+        return TransformersClap.from_pretrained(_require(spec.path, "config.json", "a ClapModel"), device=resolve_device(spec.device))
+    raise BackendUnavailable("the embedded CLAP has not been trained and shipped yet; configure `clap: {backend: transformers, path: ...}`")
+
+
+def load_llm(spec: LLMSpec):
+    """Build the configured ``LLM``, wrapped in the on-disk reply cache unless ``cache_dir`` is null."""
+    from synthio.llm.cache import CachedLLM
+    from synthio.llm.local import TransformersLLM, embedded_llm
+    from synthio.llm.openai_compat import OpenAICompatibleLLM
+
+    if spec.backend == "openai":
+        if not spec.model:
+            raise BackendUnavailable("llm backend openai needs `model:` (the model name the endpoint serves)")
+        llm = OpenAICompatibleLLM(model=spec.model, base_url=spec.base_url, api_key_env=spec.api_key_env, require_key=spec.base_url is None)
+    elif spec.backend == "transformers":
+        marker = spec.gguf_file or "config.json"
+        llm = TransformersLLM(_require(spec.path, marker, "a causal LM"), gguf_file=spec.gguf_file, device=resolve_device(spec.device))
+    else:
+        from synthio.llm.base import LLMError
+
+        try:
+            llm = embedded_llm(device=resolve_device(spec.device))
+        except LLMError as error:
+            raise BackendUnavailable(str(error)) from None
+    return CachedLLM(llm, spec.cache_dir) if spec.cache_dir is not None else llm
+
+
+def load_captioner(spec: CaptionerSpec):
+    """Build the configured ``Captioner``."""
+    if spec.backend == "transformers":
+        from synthio.caption.transformers_captioner import TransformersCaptioner
+
+        return TransformersCaptioner(_require(spec.path, "config.json", "a speech-seq2seq captioner"), device=resolve_device(spec.device))
+    from synthio.caption.base import DescriptorCaptioner
+
+    return DescriptorCaptioner()
+
+
+def load_classifier_check(spec: ClassifierSpec) -> str:
+    """Classifiers are built per run (they need the labels); here only their weights are checked."""
+    if spec.backend == "ast":
+        path = Path(spec.path) if spec.path else None
+        if path is not None and path.is_file():
+            return f"AST from config {path}"
+        return f"AST checkpoint {_require(path, 'config.json', 'an ASTForAudioClassification checkpoint')}"
+    return "embedded CNN (trained per run, no weights needed)"
+
+
+LOADERS = {"t2a": load_t2a, "clap": load_clap, "llm": load_llm, "captioner": load_captioner, "classifier": load_classifier_check}
+ALL_BACKENDS = {
+    "t2a": ["embedded", "stable-audio"],
+    "clap": ["embedded", "transformers"],
+    "llm": ["embedded", "openai", "transformers"],
+    "captioner": ["embedded", "transformers"],
+    "classifier": ["cnn", "ast"],
+}
+
+
+@dataclass
+class DoctorRow:
+    protocol: str
+    backend: str
+    status: str
+    detail: str
+
+
+def check_backends(config: BackendsConfig, load: bool = False) -> list[DoctorRow]:
+    """One row per protocol and backend: the configured one is built (``load``) or its files checked; the others listed."""
+    rows = []
+    for protocol, backends in ALL_BACKENDS.items():
+        spec = getattr(config, protocol)
+        for backend in backends:
+            if backend != spec.backend:
+                line = EXAMPLE_LINES.get((protocol, backend), f"{protocol}: {{backend: {backend}}}")
+                rows.append(DoctorRow(protocol, backend, "not configured", f"enable with: {line}"))
+                continue
+            try:
+                if load:
+                    built = LOADERS[protocol](spec)
+                    detail = built if isinstance(built, str) else f"loaded {getattr(built, 'name', type(built).__name__)}"
+                else:
+                    detail = _check_files(protocol, spec)
+                rows.append(DoctorRow(protocol, backend, "ready", detail))
+            except (BackendUnavailable, FileNotFoundError, OSError, ValueError) as error:
+                rows.append(DoctorRow(protocol, backend, "unavailable", str(error)))
+    return rows
+
+
+def _check_files(protocol: str, spec) -> str:
+    """What loading would read, without reading it (loading a real model can take minutes)."""
+    if protocol == "classifier":
+        return load_classifier_check(spec)
+    if protocol == "captioner" and spec.backend == "embedded":
+        return "descriptor captioner (label + measured acoustic descriptors; no weights)"
+    if protocol == "llm" and spec.backend == "embedded":
+        from synthio.llm.base import LLMError
+        from synthio.llm.local import smollm2_gguf_path
+
+        try:
+            path = smollm2_gguf_path()
+        except LLMError as error:
+            raise BackendUnavailable(str(error)) from None
+        return f"SmolLM2-135M-Instruct Q4_1 at {path} ({path.stat().st_size / 1e6:.0f} MB)"
+    if protocol == "llm" and spec.backend == "openai":
+        load_llm(spec)
+        return f"{spec.model} at {spec.base_url or 'the OpenAI API'} (key from ${spec.api_key_env}; not contacted)"
+    if spec.backend == "embedded":
+        LOADERS[protocol](spec)
+    marker = "model_index.json" if protocol == "t2a" else (spec.gguf_file or "config.json") if protocol == "llm" else "config.json"
+    return f"weights found at {_require(spec.path, marker, protocol + ' weights')}"
+
+
+def environment() -> dict[str, str]:
+    """Device, dtype and library versions."""
+    info = {"device": "cuda: " + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"}
+    info["dtype"] = "bf16/fp16 on CUDA" if torch.cuda.is_available() else "fp32"
+    for package in ("torch", "transformers", "diffusers", "peft", "openai", "audiomentations", "soundfile", "soxr"):
+        try:
+            info[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            info[package] = "not installed"
+    return info
+
+
+def print_doctor(rows: list[DoctorRow], env: dict[str, str]) -> None:
+    from rich.table import Table
+
+    table = Table(title="Synthio backends")
+    for column in ("protocol", "backend", "status", "detail"):
+        table.add_column(column, overflow="fold")
+    colours = {"ready": "green", "unavailable": "red", "not configured": "dim"}
+    for row in rows:
+        table.add_row(row.protocol, row.backend, f"[{colours[row.status]}]{row.status}[/]", row.detail)
+    console.print(table)
+    console.print("  ".join(f"{k}: {v}" for k, v in env.items()))

@@ -1,0 +1,1 @@
+"""Stage 4, MixCap: extract events and scenes from captions, pool them by label, write new captions."""

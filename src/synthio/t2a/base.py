@@ -1,0 +1,88 @@
+"""The ``TextToAudio`` protocol shared by the embedded model and the diffusers backends.
+
+Sampling takes one prompt, one duration and one seed *per output item*, so batching can never
+pair a prompt with another item's audio or randomness. Training goes through ``encode`` (audio
+to the model's latent space, once per clip) and ``diffusion_loss`` (one value per item in the
+model's own parameterisation, for a shared noise and timestep), which is what Diffusion-DPO needs.
+``reference()`` is a context in which trainable adapters are disabled: the frozen reference model
+of DPO without a second copy of the weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+
+@dataclass
+class EncodedAudio:
+    """Latents ``(batch, ...)`` of clips and each clip's duration in seconds (the model may condition on it)."""
+
+    latents: torch.Tensor
+    seconds: list[float]
+
+    def __len__(self) -> int:
+        return len(self.seconds)
+
+    def select(self, index: list[int] | torch.Tensor) -> EncodedAudio:
+        index = torch.as_tensor(index, dtype=torch.long)
+        return EncodedAudio(self.latents[index], [self.seconds[i] for i in index.tolist()])
+
+
+@runtime_checkable
+class TextToAudio(Protocol):
+    """A conditional diffusion model from text to mono audio at ``sample_rate``.
+
+    ``t`` in ``diffusion_loss`` is a float in (0, 1) per item (0 = clean, 1 = pure noise); each
+    backend maps it onto its own schedule. ``noise`` has the latents' shape.
+    """
+
+    name: str
+    sample_rate: int
+    max_seconds: float
+
+    def sample(self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int]) -> list[np.ndarray]: ...
+
+    def encode(self, waveforms: list[np.ndarray], sample_rate: int) -> EncodedAudio: ...
+
+    def diffusion_loss(self, encoded: EncodedAudio, prompts: list[str], t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor: ...
+
+    def add_lora(self, rank: int, alpha: float | None = None) -> list[torch.nn.Parameter]: ...
+
+    def reference(self) -> AbstractContextManager[None]: ...
+
+
+def expand_per_prompt(prompts: list[str], seconds: list[float], seeds: list[int], num_waveforms_per_prompt: int) -> tuple[list[str], list[float], list[int]]:
+    """Repeat each prompt ``k`` times (prompt-major) with seeds ``seed_i * k + j``, so output ``i * k + j`` is prompt i's j-th."""
+    if not len(prompts) == len(seconds) == len(seeds):
+        raise ValueError(f"need one duration and one seed per prompt: {len(prompts)} prompts, {len(seconds)} durations, {len(seeds)} seeds")
+    k = num_waveforms_per_prompt
+    return (
+        [p for p in prompts for _ in range(k)],
+        [s for s in seconds for _ in range(k)],
+        [seed * k + j for seed in seeds for j in range(k)],
+    )
+
+
+def check_sample_args(prompts: list[str], seconds: list[float], seeds: list[int], max_seconds: float) -> None:
+    """Raise on mismatched lengths, empty prompts or durations outside (0, max_seconds]."""
+    if not len(prompts) == len(seconds) == len(seeds):
+        raise ValueError(f"need one duration and one seed per prompt: {len(prompts)} prompts, {len(seconds)} durations, {len(seeds)} seeds")
+    for prompt, s in zip(prompts, seconds):
+        if not prompt or not prompt.strip():
+            raise ValueError("empty prompt")
+        if not 0 < s <= max_seconds:
+            raise ValueError(f"duration {s} s for {prompt!r} is outside (0, {max_seconds}] s, this model's range")
+
+
+def group_by_duration(seconds: list[float]) -> Iterator[tuple[float, list[int]]]:
+    """Indices grouped by equal duration, in first-seen order."""
+    groups: dict[float, list[int]] = {}
+    for i, s in enumerate(seconds):
+        groups.setdefault(float(s), []).append(i)
+    yield from groups.items()

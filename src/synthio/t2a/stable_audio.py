@@ -1,0 +1,140 @@
+"""Stable Audio Open (diffusers ``StableAudioPipeline``) as a ``TextToAudio`` backend.
+
+The DiT is a v-prediction model on a continuous time ``t`` in (0, 1): with ``alpha = cos(pi t / 2)``
+and ``sigma = sin(pi t / 2)``, ``x_t = alpha x_0 + sigma eps`` and the target is
+``v = alpha eps - sigma x_0``. This is the same parameterisation the pipeline's cosine DPM-Solver
+samples with (its ``scale_model_input`` and ``precondition_noise`` map sigma back to ``t``).
+Clips are encoded padded to the model's full window, conditioned on their true duration, as
+the pipeline generates.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from synthio.audio import fit_duration, resample
+from synthio.t2a.base import EncodedAudio, check_sample_args, group_by_duration
+from synthio.t2a.lora import inject_lora, lora_disabled
+
+LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
+
+
+def default_dtype(device: str) -> torch.dtype:
+    """fp16 on CUDA (bf16 where supported), fp32 on CPU."""
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+class StableAudioT2A:
+    """A ``StableAudioPipeline`` behind the ``TextToAudio`` protocol.
+
+    Pitfall: the pipeline takes one duration per call, so ``sample`` groups items by duration
+    and gives each item its own ``torch.Generator``; output ``i`` is always prompt ``i``'s.
+    """
+
+    def __init__(self, pipeline, device: str = "cpu", name: str = "stable-audio"):
+        self.pipeline = pipeline.to(device)
+        self.pipeline.set_progress_bar_config(disable=True)
+        self.device = device
+        self.name = name
+        vae = pipeline.vae
+        self.model_sample_rate = int(vae.config.sampling_rate)
+        self.sample_rate = self.model_sample_rate
+        self.window_samples = int(pipeline.transformer.config.sample_size * vae.hop_length)
+        self.max_seconds = self.window_samples / self.model_sample_rate
+        for module in (pipeline.vae, pipeline.text_encoder, pipeline.projection_model, pipeline.transformer):
+            module.requires_grad_(False)
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str = "cpu", dtype: torch.dtype | None = None) -> StableAudioT2A:
+        """Load from a local folder (``model_index.json``); never downloads."""
+        from diffusers import StableAudioPipeline
+
+        path = Path(path)
+        if not (path / "model_index.json").is_file():
+            raise FileNotFoundError(f"{path} is not a diffusers pipeline folder (no model_index.json); download stabilityai/stable-audio-open-1.0 once and pass its path")
+        pipeline = StableAudioPipeline.from_pretrained(path, local_files_only=True, torch_dtype=dtype or default_dtype(device))
+        return cls(pipeline, device=device, name=f"stable-audio:{path.name}")
+
+    @torch.no_grad()
+    def sample(self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int]) -> list[np.ndarray]:
+        """Mono waveforms at ``sample_rate``, item ``i`` from ``prompts[i]``, ``seconds[i]`` and ``seeds[i]``."""
+        check_sample_args(prompts, seconds, seeds, self.max_seconds)
+        out: list[np.ndarray | None] = [None] * len(prompts)
+        for duration, index in group_by_duration(seconds):
+            generators = [torch.Generator("cpu").manual_seed(int(seeds[i])) for i in index]
+            audio = self.pipeline(
+                prompt=[prompts[i] for i in index],
+                audio_end_in_s=duration,
+                num_inference_steps=steps,
+                guidance_scale=guidance,
+                generator=generators,
+                output_type="pt",
+            ).audios
+            mono = audio.float().mean(dim=1).cpu().numpy()
+            for row, i in enumerate(index):
+                out[i] = mono[row, : int(round(duration * self.sample_rate))].astype(np.float32)
+        return out  # type: ignore[return-value]
+
+    @torch.no_grad()
+    def encode(self, waveforms: list[np.ndarray], sample_rate: int) -> EncodedAudio:
+        """VAE latents (posterior mean) of each clip padded to the model window; stereo by duplicating mono."""
+        channels = self.pipeline.vae.config.audio_channels
+        batch, seconds = [], []
+        for w in waveforms:
+            x = resample(np.asarray(w, np.float32), sample_rate, self.model_sample_rate)
+            if len(x) > self.window_samples:
+                raise ValueError(f"a {len(x) / self.model_sample_rate:.2f} s clip exceeds the model window of {self.max_seconds:.2f} s")
+            seconds.append(len(x) / self.model_sample_rate)
+            batch.append(np.repeat(fit_duration(x, self.window_samples, "pad")[None], channels, axis=0))
+        audio = torch.from_numpy(np.stack(batch)).to(self.device, self.pipeline.vae.dtype)
+        latents = self.pipeline.vae.encode(audio).latent_dist.mean
+        return EncodedAudio(latents.float(), seconds)
+
+    def _conditioning(self, prompts: list[str], seconds: list[float]) -> tuple[torch.Tensor, torch.Tensor]:
+        with torch.no_grad():
+            prompt_embeds = self.pipeline.encode_prompt(prompts, self.device, False)
+            start, end = self.pipeline.encode_duration([0.0] * len(prompts), list(seconds), self.device, False, len(prompts))
+        text_audio_duration = torch.cat([prompt_embeds, start, end], dim=1)
+        audio_duration = torch.cat([start, end], dim=2)
+        return text_audio_duration, audio_duration
+
+    def diffusion_loss(self, encoded: EncodedAudio, prompts: list[str], t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Per-item ``mean((v - v_hat)^2)`` with ``v = alpha eps - sigma x0`` at ``t`` (Stable Audio's v objective)."""
+        from diffusers.models.embeddings import get_1d_rotary_pos_embed
+
+        x0 = encoded.latents.to(self.device)
+        if noise.shape != x0.shape or t.shape != (len(x0),) or len(prompts) != len(x0):
+            raise ValueError(f"latents {tuple(x0.shape)}, noise {tuple(noise.shape)}, t {tuple(t.shape)}, {len(prompts)} prompts do not match")
+        t = t.to(self.device, torch.float32)
+        alpha = torch.cos(t * math.pi / 2).view(-1, 1, 1)
+        sigma = torch.sin(t * math.pi / 2).view(-1, 1, 1)
+        noise = noise.to(self.device, torch.float32)
+        x_t = alpha * x0 + sigma * noise
+        target = alpha * noise - sigma * x0
+        text_audio_duration, audio_duration = self._conditioning(prompts, encoded.seconds)
+        transformer = self.pipeline.transformer
+        rotary = get_1d_rotary_pos_embed(self.pipeline.rotary_embed_dim, x0.shape[2] + audio_duration.shape[1], use_real=True, repeat_interleave_real=False)
+        dtype = transformer.dtype
+        prediction = transformer(
+            x_t.to(dtype),
+            t.to(dtype),
+            encoder_hidden_states=text_audio_duration.to(dtype),
+            global_hidden_states=audio_duration.to(dtype),
+            rotary_embedding=rotary,
+            return_dict=False,
+        )[0]
+        return (prediction.float() - target).square().flatten(1).mean(1)
+
+    def add_lora(self, rank: int = 16, alpha: float | None = None) -> list[torch.nn.Parameter]:
+        """LoRA on the DiT's attention projections; returns the only trainable parameters (B initialised to 0)."""
+        return inject_lora(self.pipeline.transformer, LORA_TARGETS, rank, alpha)
+
+    def reference(self):
+        """Adapters disabled: the frozen base model, the DPO reference, with no second copy in memory."""
+        return lora_disabled(self.pipeline.transformer)
