@@ -62,3 +62,20 @@ def test_ast_from_config_json_and_errors(tmp_path):
         build_classifier("ast", ["a", "b"], path=tmp_path / "not_a_checkpoint")
     with pytest.raises(ValueError, match="cnn or ast"):
         build_classifier("resnet", ["a"])
+
+
+def test_ast_from_local_folder_fine_tunes_with_its_extractor_normalisation(tmp_path):
+    from transformers import ASTFeatureExtractor, ASTForAudioClassification
+
+    from synthio.train.trainer import TrainConfig, train_classifier
+
+    ASTForAudioClassification(tiny_ast_config()).save_pretrained(tmp_path / "ckpt")
+    ASTFeatureExtractor(num_mel_bins=16, max_length=32, mean=-3.0, std=2.0).save_pretrained(tmp_path / "ckpt")
+    model = build_classifier("ast", ["a", "b"], path=tmp_path / "ckpt")
+    waves = torch.randn(4, 8000)
+    features = model.featurize(waves)
+    raw = ASTFeatureExtractor(num_mel_bins=16, max_length=32, do_normalize=False)(list(waves.numpy()), sampling_rate=16000, return_tensors="pt")["input_values"]
+    assert torch.allclose(features, (raw + 3.0) / (2 * 2.0), atol=1e-5)
+    before = [p.detach().clone() for p in model.parameters()]
+    train_classifier(model, features, torch.tensor([0, 1, 0, 1]), None, None, TrainConfig(steps=2, batch_size=4))
+    assert any(not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters()))

@@ -29,7 +29,7 @@ class BackendUnavailable(RuntimeError):
 
 
 class T2ASpec(BaseModel):
-    backend: Literal["embedded", "stable-audio"] = "embedded"
+    backend: Literal["embedded", "stable-audio", "audioldm2"] = "embedded"
     path: Path | None = None
     device: str = "auto"
 
@@ -74,6 +74,7 @@ class BackendsConfig(BaseModel):
 
 EXAMPLE_LINES = {
     ("t2a", "stable-audio"): "t2a: {backend: stable-audio, path: PATH/stable-audio-open-1.0}",
+    ("t2a", "audioldm2"): "t2a: {backend: audioldm2, path: PATH/audioldm2}",
     ("clap", "transformers"): "clap: {backend: transformers, path: PATH/clap-htsat-unfused}",
     ("llm", "openai"): "llm: {backend: openai, model: MODEL, base_url: URL, api_key_env: OPENAI_API_KEY}",
     ("llm", "transformers"): "llm: {backend: transformers, path: PATH/model-folder}",
@@ -101,6 +102,10 @@ def load_t2a(spec: T2ASpec):
         from synthio.t2a.stable_audio import StableAudioT2A
 
         return StableAudioT2A.from_pretrained(_require(spec.path, "model_index.json", "a StableAudioPipeline"), device=resolve_device(spec.device))
+    if spec.backend == "audioldm2":
+        from synthio.t2a.audioldm2 import AudioLDM2T2A
+
+        return AudioLDM2T2A.from_pretrained(_require(spec.path, "model_index.json", "an AudioLDM2Pipeline"), device=resolve_device(spec.device))
     raise BackendUnavailable("the embedded text-to-audio model has not been trained and shipped yet; configure `t2a: {backend: stable-audio, path: ...}`")
 
 
@@ -159,7 +164,7 @@ def load_classifier_check(spec: ClassifierSpec) -> str:
 
 LOADERS = {"t2a": load_t2a, "clap": load_clap, "llm": load_llm, "captioner": load_captioner, "classifier": load_classifier_check}
 ALL_BACKENDS = {
-    "t2a": ["embedded", "stable-audio"],
+    "t2a": ["embedded", "stable-audio", "audioldm2"],
     "clap": ["embedded", "transformers"],
     "llm": ["embedded", "openai", "transformers"],
     "captioner": ["embedded", "transformers"],

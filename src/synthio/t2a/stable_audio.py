@@ -48,7 +48,7 @@ class StableAudioT2A:
         self.window_samples = int(pipeline.transformer.config.sample_size * vae.hop_length)
         self.max_seconds = self.window_samples / self.model_sample_rate
         for module in (pipeline.vae, pipeline.text_encoder, pipeline.projection_model, pipeline.transformer):
-            module.requires_grad_(False)
+            module.requires_grad_(False).eval()
 
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str = "cpu", dtype: torch.dtype | None = None) -> StableAudioT2A:

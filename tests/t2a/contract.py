@@ -1,0 +1,79 @@
+"""Checks every ``TextToAudio`` backend must pass; each backend's test file runs them on its tiny model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from synthio.t2a.base import TextToAudio, expand_per_prompt
+from synthio.t2a.lora import load_lora, save_lora
+
+PROMPTS = ["sound of a dog", "car horn in the street", "rain"]
+STEPS, GUIDANCE = 2, 3.0
+
+
+def sample_one(model, prompt: str, seconds: float, seed: int) -> np.ndarray:
+    return model.sample([prompt], [seconds], steps=STEPS, guidance=GUIDANCE, seeds=[seed])[0]
+
+
+def batched_outputs_follow_their_prompt(model, long: float, short: float) -> None:
+    """Item i of a batch equals prompt i sampled alone with seed i, durations mixed in one call."""
+    assert isinstance(model, TextToAudio)
+    seconds = [long, short, long]
+    batch = model.sample(PROMPTS, seconds, steps=STEPS, guidance=GUIDANCE, seeds=[1, 2, 3])
+    assert [len(w) for w in batch] == [round(s * model.sample_rate) for s in seconds]
+    for i, prompt in enumerate(PROMPTS):
+        np.testing.assert_allclose(batch[i], sample_one(model, prompt, seconds[i], i + 1), atol=1e-5)
+    assert not np.allclose(batch[0], batch[2])
+
+
+def several_per_prompt_stay_with_their_prompt(model, seconds: float) -> None:
+    prompts, durations, seeds = expand_per_prompt(PROMPTS[:2], [seconds, seconds], [4, 7], 2)
+    batch = model.sample(prompts, durations, steps=STEPS, guidance=GUIDANCE, seeds=seeds)
+    for k, (prompt, seed) in enumerate(zip(prompts, seeds)):
+        np.testing.assert_allclose(batch[k], sample_one(model, prompt, seconds, seed), atol=1e-5)
+    assert not np.allclose(batch[0], batch[1])
+
+
+def same_seed_same_audio(model, seconds: float) -> None:
+    np.testing.assert_array_equal(sample_one(model, "rain", seconds, 11), sample_one(model, "rain", seconds, 11))
+
+
+def diffusion_loss_is_per_sample(model, waveforms: list[np.ndarray]) -> None:
+    encoded = model.encode(waveforms, model.sample_rate)
+    assert len(encoded) == len(waveforms) and encoded.latents.shape[0] == len(waveforms)
+    noise = torch.randn(encoded.latents.shape, generator=torch.Generator().manual_seed(0))
+    t = torch.linspace(0.2, 0.8, len(waveforms))
+    prompts = PROMPTS[: len(waveforms)]
+    both = model.diffusion_loss(encoded, prompts, t, noise)
+    assert both.shape == (len(waveforms),) and bool((both > 0).all())
+    alone = model.diffusion_loss(encoded.select([1]), prompts[1:2], t[1:2], noise[1:2])
+    assert torch.allclose(both[1:2], alone, atol=1e-5)
+
+
+def lora_reference_is_the_untouched_base(model, waveform: np.ndarray, make_model: Callable, tmp_path) -> None:
+    """LoRA starts as a no-op; the reference context gives bit-identical base losses; only LoRA gets gradients; LoRA saves and loads."""
+    encoded = model.encode([waveform], model.sample_rate)
+    noise, t = torch.randn(encoded.latents.shape, generator=torch.Generator().manual_seed(1)), torch.tensor([0.5])
+    base = model.diffusion_loss(encoded, ["rain"], t, noise)
+    params = model.add_lora(rank=2)
+    assert torch.equal(model.diffusion_loss(encoded, ["rain"], t, noise).detach(), base)
+    with torch.no_grad():
+        for p in params:
+            p.add_(0.05)
+    policy = model.diffusion_loss(encoded, ["rain"], t, noise)
+    with model.reference():
+        reference = model.diffusion_loss(encoded, ["rain"], t, noise)
+    assert torch.equal(reference.detach(), base) and not torch.equal(policy.detach(), base)
+    policy.sum().backward()
+    network = next(m for m in (getattr(model.pipeline, "transformer", None), getattr(model.pipeline, "unet", None)) if m is not None)
+    trained = {n for n, p in network.named_parameters() if p.grad is not None}
+    assert trained and all("lora_" in n for n in trained)
+    path = save_lora(network, tmp_path / "adapter.safetensors")
+    other = make_model()
+    other.add_lora(rank=2)
+    other_network = next(m for m in (getattr(other.pipeline, "transformer", None), getattr(other.pipeline, "unet", None)) if m is not None)
+    load_lora(other_network, path)
+    assert torch.equal(other.diffusion_loss(other.encode([waveform], model.sample_rate), ["rain"], t, noise).detach(), policy.detach())
