@@ -115,7 +115,16 @@ def load_clap(spec: ClapSpec):
         from synthio.clap.transformers_clap import TransformersClap
 
         return TransformersClap.from_pretrained(_require(spec.path, "config.json", "a ClapModel"), device=resolve_device(spec.device))
-    raise BackendUnavailable("the embedded CLAP has not been trained and shipped yet; configure `clap: {backend: transformers, path: ...}`")
+    from synthio.clap.tiny import TinyClap
+    from synthio.weights import shipped
+
+    folder = shipped("tiny_clap")
+    if folder is None:
+        raise BackendUnavailable("the embedded CLAP weights are not in this build; configure `clap: {backend: transformers, path: ...}`")
+    try:
+        return TinyClap.load(folder, device=resolve_device(spec.device))
+    except FileNotFoundError as error:
+        raise BackendUnavailable(str(error)) from None
 
 
 def load_llm(spec: LLMSpec):

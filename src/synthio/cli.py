@@ -131,6 +131,94 @@ def example(
     console.print(f"wrote {path}")
 
 
+corpus_app = typer.Typer(help="Build the captioned pretraining corpus from the sources on this machine.", no_args_is_help=True)
+app.add_typer(corpus_app, name="corpus")
+
+
+@corpus_app.command("build")
+def corpus_build(
+    out: Annotated[Path, typer.Argument(help="corpus folder (audiofolder with a caption column); rerun to resume")],
+    data_root: Annotated[Path, typer.Option(help="folder holding urbansound8k/ and fsdd/ (only their pretraining parts are read)")] = Path("../shared/data"),
+    sources: Annotated[Optional[str], typer.Option(help="comma-separated subset of: urbansound8k,fsdd,fluidsynth,tuxpaint,sonic_pi,hydrogen")] = None,
+    max_seconds: Annotated[float, typer.Option(help="longer clips are cut to this length")] = 4.0,
+) -> None:
+    """Assemble OUT/metadata.csv (file_name,label,caption,source) and 16 kHz FLAC clips; sources that are missing are skipped with a message."""
+    from synthio.corpus.base import build_corpus
+    from synthio.corpus.registry import all_sources
+
+    chosen = all_sources(data_root)
+    if sources:
+        names = _csv(sources)
+        unknown = sorted(set(names) - {s.name for s in chosen})
+        if unknown:
+            _fail(ValueError(f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(s.name for s in chosen)}"))
+        chosen = [s for s in chosen if s.name in names]
+    path = build_corpus(chosen, out, max_seconds=max_seconds)
+    console.print(f"wrote {path / 'metadata.csv'}")
+
+
+pretrain_app = typer.Typer(help="Pretrain the embedded models on a corpus from `synthio corpus build`.", no_args_is_help=True)
+app.add_typer(pretrain_app, name="pretrain")
+
+
+@pretrain_app.command("clap")
+def pretrain_clap_command(
+    corpus: Annotated[Path, typer.Option(help="corpus folder (metadata.csv with a caption column)")],
+    out: Annotated[Path, typer.Option(help="run folder: checkpoint.pt, log.jsonl, model/ (rerun to resume)")],
+    epochs: Annotated[int, typer.Option(help="passes over the corpus")] = 30,
+    batch_size: Annotated[int, typer.Option(help="clips per contrastive batch")] = 128,
+    learning_rate: Annotated[float, typer.Option(help="AdamW learning rate (cosine decay)")] = 2e-3,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda (bf16 autocast on CUDA)")] = "auto",
+) -> None:
+    """Train the tiny CLAP's audio tower and projections against the frozen MiniLM text encoder."""
+    from synthio.clap.pretrain import ClapTrainConfig, pretrain_clap
+    from synthio.dataset import DatasetError
+
+    try:
+        path = pretrain_clap(corpus, out, ClapTrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, device=device))
+    except (DatasetError, ValueError, FileNotFoundError) as error:
+        _fail(error)
+    console.print(f"wrote {path}")
+
+
+@app.command()
+def zeroshot(
+    data_dir: Annotated[Path, typer.Argument(help="audiofolder with metadata.csv")],
+    out: Annotated[Path, typer.Option(help="folder for zeroshot.json")],
+    where: Annotated[Optional[list[str]], typer.Option(help="rows to classify, COLUMN=V[,V2]; repeatable")] = None,
+    clap: Annotated[Optional[Path], typer.Option(help="a tiny-CLAP model folder (default: the embedded one)")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML with a clap: backend section (instead of --clap)")] = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="skip unusable rows and list them")] = False,
+) -> None:
+    """Zero-shot accuracy with prompts "Sound of a {label}": writes OUT/zeroshot.json = {accuracy, per_class}."""
+    import json
+
+    from synthio.backends import BackendsConfig, BackendUnavailable, load_clap
+    from synthio.clap.tiny import TinyClap
+    from synthio.clap.zeroshot import zero_shot
+    from synthio.config import ConfigError, load_config
+    from synthio.dataset import DatasetError, decode_rows, find_row_problems, parse_where, read_metadata, select
+
+    try:
+        scorer = TinyClap.load(clap) if clap else load_clap(load_config(BackendsConfig, config).clap)
+        rows = select(read_metadata(data_dir), parse_where(where), data_dir)
+        problems = find_row_problems(rows)
+        clips, decode_problems = decode_rows(data_dir, [r for r in rows if r["file_name"] not in {p.file_name for p in problems}], 16000)
+        problems += decode_problems
+        if problems and not skip_bad:
+            raise DatasetError(data_dir, problems)
+        labels = sorted({c.label for c in clips})
+        result = zero_shot(scorer, clips, labels)
+    except (BackendUnavailable, ConfigError, DatasetError, ValueError, FileNotFoundError) as error:
+        _fail(error)
+    result["scorer"] = scorer.name
+    result["skipped"] = [str(p) for p in problems]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "zeroshot.json").write_text(json.dumps(result, indent=2))
+    console.print(f"zero-shot accuracy {result['accuracy']:.3f} on {result['num_clips']} clips ({scorer.name}); wrote {out / 'zeroshot.json'}")
+
+
 @app.command()
 def doctor(
     config: Annotated[Optional[Path], typer.Option(help="YAML with t2a/clap/llm/captioner/classifier sections (other keys ignored)")] = None,

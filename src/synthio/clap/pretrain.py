@@ -1,0 +1,116 @@
+"""Pretrain the tiny CLAP on a captioned corpus (``synthio pretrain clap``): resumable, logged, CPU or CUDA.
+
+Log-mel features and MiniLM caption embeddings are computed once; each epoch then costs only the
+audio tower. A checkpoint (weights + optimiser, safetensors/torch tensors only) is written after
+every epoch; rerunning the command resumes from it. ``OUT/model`` holds the exported model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from synthio.audio import fit_duration
+from synthio.clap.tiny import MiniLMText, TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap
+from synthio.dataset import DatasetError, Problem, decode_rows, read_metadata
+from synthio.progress import console, progress_bar
+from synthio.train.augment import SpecAugment
+from synthio.train.trainer import resolve_device
+
+
+@dataclass(frozen=True)
+class ClapTrainConfig:
+    epochs: int = 30
+    batch_size: int = 128
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-2
+    seed: int = 0
+    device: str = "auto"
+
+
+def load_corpus(corpus: Path, config: TinyClapConfig) -> tuple[list[str], list[str], torch.Tensor]:
+    """Captions, labels and stacked waveforms ``(N, num_samples)`` of a corpus folder (needs a caption column)."""
+    rows = read_metadata(corpus)
+    if rows and "caption" not in rows[0]:
+        raise DatasetError(corpus, [Problem("metadata.csv", "missing column", "no caption column", "build the folder with `synthio corpus build`")], hint="")
+    clips, problems = decode_rows(corpus, rows, config.sample_rate, "decoding corpus")
+    for problem in problems:
+        console.print(f"[yellow]skipped[/yellow] {problem}")
+    n = int(round(config.seconds * config.sample_rate))
+    by_name = {r["file_name"]: r for r in rows}
+    waves = torch.from_numpy(np.stack([fit_duration(c.samples, n, "pad", offset=max(0, (len(c.samples) - n) // 2)) for c in clips]))
+    return [by_name[c.file_name]["caption"] for c in clips], [c.label for c in clips], waves
+
+
+def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = ClapTrainConfig(), model_config: TinyClapConfig = TinyClapConfig(), text: MiniLMText | None = None) -> Path:
+    """Train (or resume) and export ``OUT/model``; returns that folder."""
+    corpus, out = Path(corpus), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(train.device)
+    torch.manual_seed(train.seed)
+    generator = torch.Generator().manual_seed(train.seed)
+
+    captions, labels, waves = load_corpus(corpus, model_config)
+    text = text or MiniLMText()
+    sentence = text(captions)
+    label_ids = torch.tensor([sorted(set(labels)).index(label) for label in labels])
+    model = TinyClapAudio(model_config)
+    with torch.no_grad():
+        features = torch.cat([model.logmel(waves[i : i + 256]) for i in range(0, len(waves), 256)])
+        model.feature_mean.copy_(features.reshape(-1, features.shape[-1]).mean(0))
+        model.feature_std.copy_(features.reshape(-1, features.shape[-1]).std(0).clamp_min(1e-5))
+        features = ((features - model.feature_mean) / model.feature_std).to(torch.float16)
+    model.to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
+    steps_per_epoch = max(1, len(features) // train.batch_size)
+    total = train.epochs * steps_per_epoch
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / steps_per_epoch) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+    start_epoch = 0
+    checkpoint = out / "checkpoint.pt"
+    if checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        start_epoch = int(state["epoch"])
+        generator.manual_seed(train.seed + start_epoch)
+        console.print(f"resuming after epoch {start_epoch}")
+    spec_augment = SpecAugment(time_masks=2, max_time_fraction=0.1, freq_masks=2, max_freq_bins=8)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else torch.autocast("cpu", enabled=False)
+    log = open(out / "log.jsonl", "a")
+    with progress_bar() as progress:
+        task = progress.add_task("pretrain clap", total=total, completed=start_epoch * steps_per_epoch, status="")
+        for epoch in range(start_epoch, train.epochs):
+            model.train()
+            order = torch.randperm(len(features), generator=generator)
+            losses, started = [], time.time()
+            for step in range(steps_per_epoch):
+                index = order[step * train.batch_size : (step + 1) * train.batch_size]
+                x = spec_augment(features[index].float(), generator)
+                shift = int(torch.randint(0, x.shape[1], (1,), generator=generator))
+                x = torch.roll(x, shift, dims=1).to(device)
+                with autocast:
+                    audio = model.audio_embedding(x)
+                    txt = model.text_embedding(sentence[index].to(device))
+                    loss = multi_positive_clip_loss(audio.float(), txt.float(), label_ids[index].to(device), model.logit_scale)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                losses.append(loss.item())
+                progress.update(task, advance=1, status=f"epoch {epoch + 1}/{train.epochs} loss {np.mean(losses):.3f}")
+            record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "logit_scale": float(model.logit_scale.detach().exp()), "seconds": round(time.time() - started, 1)}
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            tmp = checkpoint.with_suffix(".tmp")
+            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch + 1}, tmp)
+            tmp.replace(checkpoint)
+    log.close()
+    model.cpu().eval()
+    return save_tiny_clap(model, out / "model", metadata={"corpus": str(corpus), "epochs": str(train.epochs), "clips": str(len(features))})

