@@ -60,7 +60,7 @@ def test_ast_from_config_json_and_errors(tmp_path):
     (tmp_path / "not_a_checkpoint").mkdir()
     with pytest.raises(FileNotFoundError, match="config.json"):
         build_classifier("ast", ["a", "b"], path=tmp_path / "not_a_checkpoint")
-    with pytest.raises(ValueError, match="cnn or ast"):
+    with pytest.raises(ValueError, match="cnn, clap-probe or ast"):
         build_classifier("resnet", ["a"])
 
 
@@ -79,3 +79,24 @@ def test_ast_from_local_folder_fine_tunes_with_its_extractor_normalisation(tmp_p
     before = [p.detach().clone() for p in model.parameters()]
     train_classifier(model, features, torch.tensor([0, 1, 0, 1]), None, None, TrainConfig(steps=2, batch_size=4))
     assert any(not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters()))
+
+
+def test_clap_probe_keeps_the_pretrained_encoder_and_statistics(tmp_path):
+    from synthio.clap.tiny import TinyClapAudio, TinyClapConfig, save_tiny_clap
+    from synthio.train.trainer import TrainConfig, train_classifier
+
+    audio = TinyClapAudio(TinyClapConfig(seconds=0.5, n_mels=16, channels=(4, 8), embed_dim=8))
+    with torch.no_grad():
+        audio.feature_mean.fill_(-4.0)
+        audio.feature_std.fill_(3.0)
+    save_tiny_clap(audio, tmp_path / "clap")
+    model = build_classifier("clap-probe", ["a", "b"], path=tmp_path / "clap")
+    assert torch.equal(model.encoder.blocks[0][0].weight, audio.encoder.blocks[0][0].weight)
+    features = model.featurize(torch.randn(4, 8000))
+    encoder_before = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    train_classifier(model, features, torch.tensor([0, 1, 0, 1]), None, None, TrainConfig(steps=3, batch_size=4))
+    assert float(model.feature_mean[0]) == -4.0 and float(model.feature_std[0]) == 3.0
+    assert all(torch.equal(v, model.encoder.state_dict()[k]) for k, v in encoder_before.items())
+    assert not model.encoder.training
+    with pytest.raises(FileNotFoundError, match="pretrain clap"):
+        build_classifier("clap-probe", ["a"], path=tmp_path / "missing")

@@ -60,3 +60,15 @@ def test_example_command_writes_a_folder(tmp_path):
     result = runner.invoke(app, ["example", str(tmp_path / "ex"), "--clips-per-class", "2", "--seconds", "0.25"])
     assert result.exit_code == 0
     assert (tmp_path / "ex" / "metadata.csv").read_text().count("\n") == 1 + 6 * 3
+
+
+def test_zeroshot_writes_accuracy_and_per_class(tmp_path, folder):
+    from synthio.clap.tiny import TinyClapAudio, TinyClapConfig, save_tiny_clap
+
+    save_tiny_clap(TinyClapAudio(TinyClapConfig(seconds=0.5, n_mels=16, channels=(4, 8), embed_dim=8)), tmp_path / "clap")
+    result = runner.invoke(app, ["zeroshot", str(folder), "--where", "split=test", "--clap", str(tmp_path / "clap"), "--out", str(tmp_path / "zs")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "zs" / "zeroshot.json").read_text())
+    assert 0 <= data["accuracy"] <= 1 and set(data["per_class"]) == {"high", "low", "mid"} and data["num_clips"] == 12
+    bad = runner.invoke(app, ["zeroshot", str(folder), "--where", "fold=1", "--clap", str(tmp_path / "clap"), "--out", str(tmp_path / "zs")])
+    assert bad.exit_code == 2 and "no column 'fold'" in bad.output

@@ -42,7 +42,7 @@ def evaluate(
     seeds: Annotated[Optional[str], typer.Option(help="seeds, e.g. 0,1,2")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output folder: results.json, summary.md, summary.png")] = None,
     extra_train: Annotated[Optional[list[Path]], typer.Option(help="audiofolder of extra train rows (e.g. synthetic), run as method extra:NAME; repeatable")] = None,
-    classifier: Annotated[Optional[str], typer.Option(help="cnn (embedded, CPU) or ast (transformers AST)")] = None,
+    classifier: Annotated[Optional[str], typer.Option(help="cnn (from scratch), clap-probe (probe on the tiny CLAP encoder) or ast (transformers AST)")] = None,
     classifier_path: Annotated[Optional[Path], typer.Option(help="for ast: local checkpoint folder or config.json")] = None,
     val_group: Annotated[Optional[str], typer.Option(help="column of each clip's source recording; validation never shares one with train")] = None,
     seconds: Annotated[Optional[float], typer.Option(help="clip length fed to the classifier (default: from the data)")] = None,
@@ -198,16 +198,11 @@ def zeroshot(
     from synthio.clap.tiny import TinyClap
     from synthio.clap.zeroshot import zero_shot
     from synthio.config import ConfigError, load_config
-    from synthio.dataset import DatasetError, decode_rows, find_row_problems, parse_where, read_metadata, select
+    from synthio.dataset import DatasetError, load_selection, parse_where
 
     try:
         scorer = TinyClap.load(clap) if clap else load_clap(load_config(BackendsConfig, config).clap)
-        rows = select(read_metadata(data_dir), parse_where(where), data_dir)
-        problems = find_row_problems(rows)
-        clips, decode_problems = decode_rows(data_dir, [r for r in rows if r["file_name"] not in {p.file_name for p in problems}], 16000)
-        problems += decode_problems
-        if problems and not skip_bad:
-            raise DatasetError(data_dir, problems)
+        clips, problems = load_selection(data_dir, parse_where(where), 16000, skip_bad)
         labels = sorted({c.label for c in clips})
         result = zero_shot(scorer, clips, labels)
     except (BackendUnavailable, ConfigError, DatasetError, ValueError, FileNotFoundError) as error:

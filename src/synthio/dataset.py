@@ -207,16 +207,24 @@ def load_parts(
     return LabelledParts(root, train, test, labels, problems)
 
 
-def load_extra(root: str | Path, labels: list[str], sample_rate: int, where: dict[str, set[str]] | None = None, skip_bad: bool = False) -> tuple[list[Clip], list[Problem]]:
-    """Load extra training rows (e.g. synthetic clips) whose labels must all be known."""
+def load_selection(
+    root: str | Path, where: dict[str, set[str]] | None, sample_rate: int, skip_bad: bool = False, labels: list[str] | None = None
+) -> tuple[list[Clip], list[Problem]]:
+    """Decode the selected rows of one folder; with ``labels``, a row whose label is not among them is a problem too."""
     rows = select(read_metadata(root), where or {}, root)
     problems = find_row_problems(rows)
-    for r in rows:
-        if r["label"] not in labels:
-            problems.append(Problem(r["file_name"], "unknown label", f"label {r['label']!r} is not a train label ({', '.join(labels)})", "relabel or remove the row"))
+    if labels is not None:
+        for r in rows:
+            if r["label"] not in labels:
+                problems.append(Problem(r["file_name"], "unknown label", f"label {r['label']!r} is not a train label ({', '.join(labels)})", "relabel or remove the row"))
     bad = {p.file_name for p in problems}
     clips, decode_problems = decode_rows(root, [r for r in rows if r["file_name"] not in bad], sample_rate, f"decoding {Path(root).name}")
     problems += decode_problems
     if problems and not skip_bad:
         raise DatasetError(root, problems)
     return clips, problems
+
+
+def load_extra(root: str | Path, labels: list[str], sample_rate: int, where: dict[str, set[str]] | None = None, skip_bad: bool = False) -> tuple[list[Clip], list[Problem]]:
+    """Load extra training rows (e.g. synthetic clips) whose labels must all be known."""
+    return load_selection(root, where, sample_rate, skip_bad, labels)

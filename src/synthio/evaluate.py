@@ -42,8 +42,8 @@ class EvaluateConfig(BaseModel):
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
     val_n: int | None = Field(None, description="validation size carved from the rest of the pool (default: n)")
     val_group: str | None = Field(None, description="column naming each clip's source (e.g. freesound_id): no validation clip shares one with a train clip")
-    classifier: Literal["cnn", "ast"] = "cnn"
-    classifier_path: Path | None = Field(None, description="AST: local checkpoint folder or config.json")
+    classifier: Literal["cnn", "clap-probe", "ast"] = "cnn"
+    classifier_path: Path | None = Field(None, description="ast: checkpoint folder or config.json; clap-probe: tiny-CLAP model folder (default: shipped)")
     sample_rate: int = 16000
     seconds: float | None = Field(None, description="clip length for the classifier (default: 95th percentile of the pool, up to 10 s)")
     copies: int = Field(4, description="augmented copies per real clip for waveform methods")

@@ -58,6 +58,7 @@ class CNNClassifier(nn.Module):
         channels: tuple[int, ...] = (16, 32, 64, 128),
         dropout: float = 0.2,
         encoder: nn.Module | None = None,
+        frozen_normalization: tuple[torch.Tensor, torch.Tensor] | None = None,
     ):
         super().__init__()
         self.labels = list(labels)
@@ -67,6 +68,41 @@ class CNNClassifier(nn.Module):
         self.head = nn.Linear(self.encoder.embedding_dim, len(labels))
         self.register_buffer("feature_mean", torch.zeros(n_mels))
         self.register_buffer("feature_std", torch.zeros(n_mels))
+        self.frozen_encoder = frozen_normalization is not None
+        if self.frozen_encoder:
+            self.feature_mean.copy_(frozen_normalization[0])
+            self.feature_std.copy_(frozen_normalization[1])
+            self.encoder.requires_grad_(False)
+
+    @classmethod
+    def from_tiny_clap(cls, labels: list[str], folder: str | Path | None = None) -> CNNClassifier:
+        """A linear probe on the tiny CLAP's pretrained audio tower: encoder, log-mel and statistics frozen as pretrained."""
+        import json
+
+        from safetensors.torch import load_file
+
+        from synthio.weights import shipped
+
+        folder = Path(folder) if folder is not None else shipped("tiny_clap")
+        if folder is None or not (folder / "model.safetensors").is_file():
+            raise FileNotFoundError("no tiny-CLAP weights: pass --classifier-path with a folder from `synthio pretrain clap`")
+        config = json.loads((folder / "config.json").read_text())
+        state = load_file(str(folder / "model.safetensors"))
+        encoder = ConvEncoder(tuple(config["channels"]), dropout=0.0)
+        encoder.load_state_dict({k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")})
+        model = cls(
+            labels, sample_rate=config["sample_rate"], n_fft=config["n_fft"], hop_length=config["hop_length"], n_mels=config["n_mels"],
+            encoder=encoder, frozen_normalization=(state["feature_mean"], state["feature_std"]),
+        )
+        model.default_learning_rate = 1e-2
+        return model
+
+    def train(self, mode: bool = True) -> CNNClassifier:
+        """A frozen encoder stays in eval mode (its BatchNorm statistics are part of what was pretrained)."""
+        super().train(mode)
+        if self.frozen_encoder:
+            self.encoder.eval()
+        return self
 
     @torch.no_grad()
     def featurize(self, waveforms: torch.Tensor) -> torch.Tensor:
@@ -74,7 +110,9 @@ class CNNClassifier(nn.Module):
 
     @torch.no_grad()
     def fit_normalization(self, features: torch.Tensor) -> None:
-        """Per-bin mean and std over every frame of the training features."""
+        """Per-bin mean and std over every frame of the training features (kept as pretrained for a frozen encoder)."""
+        if self.frozen_encoder:
+            return
         flat = features.reshape(-1, features.shape[-1]).float()
         self.feature_mean.copy_(flat.mean(0))
         self.feature_std.copy_(flat.std(0).clamp_min(1e-5))
@@ -160,9 +198,12 @@ class ASTClassifier(nn.Module):
 
 
 def build_classifier(name: str, labels: list[str], sample_rate: int = 16000, path: str | Path | None = None) -> nn.Module:
-    """``cnn`` (embedded default) or ``ast`` (``path`` = a local checkpoint folder or a config.json)."""
+    """``cnn`` (embedded, from scratch), ``clap-probe`` (linear probe on the tiny CLAP's audio tower; ``path`` = a
+    ``synthio pretrain clap`` model folder, default the shipped one) or ``ast`` (``path`` = a checkpoint folder or config.json)."""
     if name == "cnn":
         return CNNClassifier(labels, sample_rate=sample_rate)
+    if name == "clap-probe":
+        return CNNClassifier.from_tiny_clap(labels, path)
     if name == "ast":
         if path is None:
             raise ValueError("--classifier ast needs --classifier-path: a local AST checkpoint folder or an ASTConfig config.json")
@@ -170,4 +211,4 @@ def build_classifier(name: str, labels: list[str], sample_rate: int = 16000, pat
         if path.is_file():
             return ASTClassifier.from_config(path, labels)
         return ASTClassifier.from_pretrained(path, labels)
-    raise ValueError(f"unknown classifier {name!r}; choose cnn or ast")
+    raise ValueError(f"unknown classifier {name!r}; choose cnn, clap-probe or ast")
