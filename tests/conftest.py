@@ -47,3 +47,16 @@ def write_metadata(root: Path, rows: list[dict]) -> None:
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     return make_folder(tmp_path / "data", {"low": 8, "mid": 8, "high": 8}, test_per_class=4)
+
+
+@pytest.fixture(scope="session")
+def captioned_corpus(tmp_path_factory) -> Path:
+    """The example dataset as a corpus: metadata.csv with file_name,label,caption (0.5-s clips)."""
+    from synthio.example import write_example
+
+    root = tmp_path_factory.mktemp("corpus")
+    write_example(root, clips_per_class=3, seconds=0.5)
+    with open(root / "metadata.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    write_metadata(root, [{"file_name": r["file_name"], "label": r["label"], "caption": f"Sound of a {r['label']}"} for r in rows])
+    return root

@@ -72,3 +72,18 @@ def test_zeroshot_writes_accuracy_and_per_class(tmp_path, folder):
     assert 0 <= data["accuracy"] <= 1 and set(data["per_class"]) == {"high", "low", "mid"} and data["num_clips"] == 12
     bad = runner.invoke(app, ["zeroshot", str(folder), "--where", "fold=1", "--clap", str(tmp_path / "clap"), "--out", str(tmp_path / "zs")])
     assert bad.exit_code == 2 and "no column 'fold'" in bad.output
+
+
+def test_generate_writes_clips_and_manifest(tmp_path):
+    from synthio.clap.tiny import MiniLMText
+    from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
+
+    config = TinyT2AConfig(n_mels=16, max_seconds=0.5, block_out_channels=[8, 16], attention_head_dim=4, griffin_lim_iterations=2, max_text_tokens=8)
+    TinyT2A(config, text=MiniLMText()).save(tmp_path / "t2a")
+    args = ["generate", "--prompt", "Sound of a dog", "--num", "2", "--seconds", "0.25", "--steps", "2", "--model", str(tmp_path / "t2a"), "--out", str(tmp_path / "gen")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (tmp_path / "gen" / "manifest.jsonl").read_text().splitlines()]
+    assert [r["seed"] for r in rows] == [0, 1] and all((tmp_path / "gen" / r["file_name"]).is_file() for r in rows)
+    too_long = runner.invoke(app, [*args[:6], "9", *args[7:]])
+    assert too_long.exit_code == 2 and "outside" in too_long.output

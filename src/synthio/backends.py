@@ -106,7 +106,13 @@ def load_t2a(spec: T2ASpec):
         from synthio.t2a.audioldm2 import AudioLDM2T2A
 
         return AudioLDM2T2A.from_pretrained(_require(spec.path, "model_index.json", "an AudioLDM2Pipeline"), device=resolve_device(spec.device))
-    raise BackendUnavailable("the embedded text-to-audio model has not been trained and shipped yet; configure `t2a: {backend: stable-audio, path: ...}`")
+    from synthio.t2a.tiny import TinyT2A
+    from synthio.weights import shipped
+
+    folder = shipped("tiny_t2a")
+    if folder is None:
+        raise BackendUnavailable("the embedded text-to-audio weights are not in this build; configure `t2a: {backend: stable-audio, path: ...}`")
+    return TinyT2A.load(folder, device=resolve_device(spec.device))
 
 
 def load_clap(spec: ClapSpec):

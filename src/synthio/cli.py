@@ -182,6 +182,62 @@ def pretrain_clap_command(
     console.print(f"wrote {path}")
 
 
+@pretrain_app.command("t2a")
+def pretrain_t2a_command(
+    corpus: Annotated[Path, typer.Option(help="corpus folder (metadata.csv with a caption column)")],
+    out: Annotated[Path, typer.Option(help="run folder: checkpoint.pt, log.jsonl, model/ (rerun to resume)")],
+    steps: Annotated[int, typer.Option(help="optimiser steps")] = 20000,
+    batch_size: Annotated[int, typer.Option(help="clips per step")] = 32,
+    learning_rate: Annotated[float, typer.Option(help="AdamW learning rate (warm-up, cosine decay)")] = 3e-4,
+    cfg_dropout: Annotated[float, typer.Option(help="probability of training a clip without its caption")] = 0.1,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda (bf16 autocast on CUDA)")] = "auto",
+) -> None:
+    """Train the tiny mel-space diffusion model conditioned on MiniLM token embeddings."""
+    from synthio.dataset import DatasetError
+    from synthio.t2a.pretrain import T2ATrainConfig, pretrain_t2a
+
+    try:
+        path = pretrain_t2a(corpus, out, T2ATrainConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, cfg_dropout=cfg_dropout, seed=seed, device=device))
+    except (DatasetError, ValueError, FileNotFoundError) as error:
+        _fail(error)
+    console.print(f"wrote {path}")
+
+
+@app.command()
+def generate(
+    prompt: Annotated[str, typer.Option(help="text prompt, e.g. 'Sound of a dog_bark'")],
+    out: Annotated[Path, typer.Option(help="folder for the clips and manifest.jsonl")],
+    num: Annotated[int, typer.Option(help="number of clips")] = 4,
+    seconds: Annotated[float, typer.Option(help="clip length")] = 4.0,
+    seed: Annotated[int, typer.Option(help="seed of the first clip; clip k uses seed + k")] = 0,
+    steps: Annotated[int, typer.Option(help="sampler steps")] = 25,
+    guidance: Annotated[float, typer.Option(help="classifier-free guidance scale")] = 3.0,
+    model: Annotated[Optional[Path], typer.Option(help="a tiny-T2A model folder (default: the configured/embedded T2A)")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML with a t2a: backend section")] = None,
+) -> None:
+    """Generate NUM clips for one prompt: OUT/clip_KKK.wav and OUT/manifest.jsonl (prompt, seed, seconds per clip)."""
+    import json
+
+    from synthio.audio import write_audio
+    from synthio.backends import BackendsConfig, BackendUnavailable, load_t2a
+    from synthio.config import ConfigError, load_config
+    from synthio.t2a.tiny import TinyT2A
+
+    try:
+        t2a = TinyT2A.load(model) if model else load_t2a(load_config(BackendsConfig, config).t2a)
+        waves = t2a.sample([prompt] * num, [seconds] * num, steps, guidance, [seed + k for k in range(num)])
+    except (BackendUnavailable, ConfigError, ValueError, FileNotFoundError) as error:
+        _fail(error)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "manifest.jsonl", "a") as manifest:
+        for k, wave in enumerate(waves):
+            name = f"clip_{seed + k:04d}.wav"
+            write_audio(out / name, wave, t2a.sample_rate)
+            manifest.write(json.dumps({"file_name": name, "prompt": prompt, "seed": seed + k, "seconds": seconds, "sample_rate": t2a.sample_rate, "model": t2a.name}) + "\n")
+    console.print(f"wrote {num} clips to {out}")
+
+
 @app.command()
 def zeroshot(
     data_dir: Annotated[Path, typer.Argument(help="audiofolder with metadata.csv")],

@@ -53,6 +53,15 @@ def diffusion_loss_is_per_sample(model, waveforms: list[np.ndarray]) -> None:
     assert torch.allclose(both[1:2], alone, atol=1e-5)
 
 
+def network(model) -> torch.nn.Module:
+    """The denoising network a backend puts LoRA on."""
+    pipeline = getattr(model, "pipeline", None)
+    for candidate in (getattr(pipeline, "transformer", None), getattr(pipeline, "unet", None), getattr(model, "unet", None)):
+        if candidate is not None:
+            return candidate
+    raise AttributeError(f"{type(model).__name__} exposes no denoising network")
+
+
 def lora_reference_is_the_untouched_base(model, waveform: np.ndarray, make_model: Callable, tmp_path) -> None:
     """LoRA starts as a no-op; the reference context gives bit-identical base losses; only LoRA gets gradients; LoRA saves and loads."""
     encoded = model.encode([waveform], model.sample_rate)
@@ -68,12 +77,10 @@ def lora_reference_is_the_untouched_base(model, waveform: np.ndarray, make_model
         reference = model.diffusion_loss(encoded, ["rain"], t, noise)
     assert torch.equal(reference.detach(), base) and not torch.equal(policy.detach(), base)
     policy.sum().backward()
-    network = next(m for m in (getattr(model.pipeline, "transformer", None), getattr(model.pipeline, "unet", None)) if m is not None)
-    trained = {n for n, p in network.named_parameters() if p.grad is not None}
+    trained = {n for n, p in network(model).named_parameters() if p.grad is not None}
     assert trained and all("lora_" in n for n in trained)
-    path = save_lora(network, tmp_path / "adapter.safetensors")
+    path = save_lora(network(model), tmp_path / "adapter.safetensors")
     other = make_model()
     other.add_lora(rank=2)
-    other_network = next(m for m in (getattr(other.pipeline, "transformer", None), getattr(other.pipeline, "unet", None)) if m is not None)
-    load_lora(other_network, path)
+    load_lora(network(other), path)
     assert torch.equal(other.diffusion_loss(other.encode([waveform], model.sample_rate), ["rain"], t, noise).detach(), policy.detach())

@@ -1,0 +1,225 @@
+"""The embedded tiny text-to-audio model: a diffusers ``UNet2DConditionModel`` on normalised log-mels.
+
+- Representation: 64-band log-mel at 16 kHz, 32 ms hop, normalised per band with corpus
+  statistics; frames padded to a multiple of 8 (4 s = 128 frames).
+- Conditioning: token embeddings of the frozen MiniLM sentence encoder (cross-attention);
+  classifier-free guidance with an all-zero condition, dropped in training with ``cfg_dropout``.
+- Objective: v-prediction on the DDPM schedule; sampling with DDIM (deterministic, eta = 0).
+- Waveform: Griffin-Lim from the mel (pseudo-inverse of the filter bank); no vocoder to train.
+
+Pitfall: Griffin-Lim phase is rough; the audio is recognisable, not pretty. Quality figures
+belong in the model card next to the command that measured them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from synthio.audio import mel_filterbank, resample
+from synthio.t2a.base import EncodedAudio, check_sample_args, group_by_duration
+from synthio.t2a.lora import inject_lora, lora_disabled
+
+LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
+
+
+@dataclass
+class TinyT2AConfig:
+    sample_rate: int = 16000
+    n_fft: int = 1024
+    hop_length: int = 512
+    n_mels: int = 64
+    max_seconds: float = 4.0
+    block_out_channels: list[int] = field(default_factory=lambda: [32, 64, 96])
+    layers_per_block: int = 1
+    attention_head_dim: int = 8
+    text_dim: int = 384
+    max_text_tokens: int = 32
+    train_timesteps: int = 1000
+    griffin_lim_iterations: int = 32
+
+
+class TinyT2A:
+    """``TextToAudio`` over a small mel-space UNet and the frozen MiniLM token encoder."""
+
+    def __init__(self, config: TinyT2AConfig, unet=None, text=None, device: str = "cpu", name: str = "embedded:tiny-t2a"):
+        from diffusers import DDIMScheduler, DDPMScheduler, UNet2DConditionModel
+
+        from synthio.clap.tiny import MiniLMText
+
+        self.config = config
+        self.name = name
+        self.device = device
+        self.sample_rate = config.sample_rate
+        self.max_seconds = config.max_seconds
+        levels = len(config.block_out_channels)
+        self.unet = unet if unet is not None else UNet2DConditionModel(
+            sample_size=None,
+            in_channels=1,
+            out_channels=1,
+            block_out_channels=tuple(config.block_out_channels),
+            layers_per_block=config.layers_per_block,
+            down_block_types=("DownBlock2D",) + ("CrossAttnDownBlock2D",) * (levels - 1),
+            up_block_types=("CrossAttnUpBlock2D",) * (levels - 1) + ("UpBlock2D",),
+            cross_attention_dim=config.text_dim,
+            attention_head_dim=config.attention_head_dim,
+            norm_num_groups=8,
+        )
+        self.unet.to(device)
+        self.text = text if text is not None else MiniLMText()
+        self.train_scheduler = DDPMScheduler(num_train_timesteps=config.train_timesteps, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction", clip_sample=False)
+        self.sample_scheduler = DDIMScheduler.from_config(self.train_scheduler.config, set_alpha_to_one=True)
+        self.frame_multiple = 2 ** (levels - 1)
+        self.mel_mean = torch.zeros(config.n_mels)
+        self.mel_std = torch.ones(config.n_mels)
+        self.filters = torch.from_numpy(mel_filterbank(config.sample_rate, config.n_fft, config.n_mels))
+        self.inverse_filters = torch.linalg.pinv(self.filters)
+
+    # -- representation -------------------------------------------------------------
+    def frames_for(self, seconds: float) -> int:
+        frames = int(round(seconds * self.sample_rate)) // self.config.hop_length + 1
+        return int(math.ceil(frames / self.frame_multiple) * self.frame_multiple)
+
+    def log_mel(self, samples: torch.Tensor) -> torch.Tensor:
+        """``(batch, num_samples)`` -> ``(batch, n_mels, frames)`` natural-log power mel."""
+        window = torch.hann_window(self.config.n_fft)
+        spec = torch.stft(samples.float(), self.config.n_fft, self.config.hop_length, window=window, center=True, return_complex=True)
+        return torch.log(torch.einsum("mf,bft->bmt", self.filters, spec.abs().square()) + 1e-6)
+
+    def normalise(self, log_mel: torch.Tensor) -> torch.Tensor:
+        return (log_mel - self.mel_mean[:, None]) / self.mel_std[:, None]
+
+    def denormalise(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.mel_std[:, None] + self.mel_mean[:, None]
+
+    def fit_statistics(self, log_mels: torch.Tensor) -> None:
+        """Per-band mean and std of ``(batch, n_mels, frames)`` training log-mels."""
+        flat = log_mels.transpose(1, 2).reshape(-1, self.config.n_mels)
+        self.mel_mean, self.mel_std = flat.mean(0), flat.std(0).clamp_min(1e-3)
+
+    def to_waveform(self, log_mel: torch.Tensor, num_samples: int, seed: int) -> np.ndarray:
+        """Griffin-Lim from one ``(n_mels, frames)`` log-mel; the random initial phase is seeded."""
+        power = torch.clamp(self.inverse_filters @ (log_mel.exp() - 1e-6).clamp_min(0), min=0)
+        magnitude = power.sqrt()
+        window = torch.hann_window(self.config.n_fft)
+        generator = torch.Generator().manual_seed(seed)
+        phase = torch.exp(2j * math.pi * torch.rand(magnitude.shape, generator=generator))
+        spec = magnitude * phase
+        for _ in range(self.config.griffin_lim_iterations):
+            audio = torch.istft(spec, self.config.n_fft, self.config.hop_length, window=window, length=num_samples)
+            rebuilt = torch.stft(audio, self.config.n_fft, self.config.hop_length, window=window, return_complex=True)
+            spec = magnitude * torch.exp(1j * rebuilt.angle())
+        audio = torch.istft(spec, self.config.n_fft, self.config.hop_length, window=window, length=num_samples)
+        return audio.numpy().astype(np.float32)
+
+    # -- conditioning -----------------------------------------------------------------
+    @torch.no_grad()
+    def text_tokens(self, prompts: list[str]) -> torch.Tensor:
+        """MiniLM token embeddings ``(batch, max_text_tokens, 384)``, zero past each prompt's end."""
+        text = self.text
+        batch = text.tokenizer(prompts, padding="max_length", truncation=True, max_length=self.config.max_text_tokens, return_tensors="pt")
+        hidden = text.model(**batch).last_hidden_state
+        return (hidden * batch["attention_mask"].unsqueeze(-1)).to(self.device)
+
+    # -- TextToAudio --------------------------------------------------------------------
+    @torch.no_grad()
+    def sample(self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int]) -> list[np.ndarray]:
+        """One waveform per prompt; items of equal duration are denoised together, each from its own seeded noise."""
+        check_sample_args(prompts, seconds, seeds, self.max_seconds)
+        self.unet.eval()
+        out: list[np.ndarray | None] = [None] * len(prompts)
+        for duration, index in group_by_duration(seconds):
+            frames = self.frames_for(duration)
+            noise = torch.stack([torch.randn(1, self.config.n_mels, frames, generator=torch.Generator().manual_seed(int(seeds[i]))) for i in index])
+            mel = self._denoise(noise.to(self.device), self.text_tokens([prompts[i] for i in index]), steps, guidance)
+            num_samples = int(round(duration * self.sample_rate))
+            keep = num_samples // self.config.hop_length + 1
+            for row, i in enumerate(index):
+                out[i] = self.to_waveform(self.denormalise(mel[row, 0, :, :keep].float().cpu()), num_samples, int(seeds[i]))
+        return out  # type: ignore[return-value]
+
+    def _denoise(self, noise: torch.Tensor, cond: torch.Tensor, steps: int, guidance: float) -> torch.Tensor:
+        """DDIM (eta = 0) from ``noise`` with classifier-free guidance against the all-zero condition."""
+        scheduler = self.sample_scheduler
+        scheduler.set_timesteps(steps)
+        x = noise * scheduler.init_noise_sigma
+        for t in scheduler.timesteps:
+            if guidance != 1.0:
+                both = self.unet(torch.cat([x, x]), t, encoder_hidden_states=torch.cat([torch.zeros_like(cond), cond])).sample
+                uncond, conditional = both.chunk(2)
+                prediction = uncond + guidance * (conditional - uncond)
+            else:
+                prediction = self.unet(x, t, encoder_hidden_states=cond).sample
+            x = scheduler.step(prediction, t, x, eta=0.0).prev_sample
+        return x
+
+    @torch.no_grad()
+    def encode(self, waveforms: list[np.ndarray], sample_rate: int) -> EncodedAudio:
+        """Normalised log-mels ``(batch, 1, n_mels, frames)``, padded with the silence level to the longest clip."""
+        resampled = [resample(np.asarray(w, np.float32), sample_rate, self.sample_rate) for w in waveforms]
+        seconds = [len(w) / self.sample_rate for w in resampled]
+        if max(seconds) > self.max_seconds:
+            raise ValueError(f"a {max(seconds):.2f} s clip exceeds this model's {self.max_seconds} s")
+        frames = self.frames_for(max(seconds))
+        silence = self.normalise(torch.full((1, self.config.n_mels, 1), math.log(1e-6)))[0]
+        latents = silence.expand(self.config.n_mels, frames).repeat(len(resampled), 1, 1)
+        for i, w in enumerate(resampled):
+            mel = self.normalise(self.log_mel(torch.from_numpy(w)[None]))[0]
+            latents[i, :, : min(frames, mel.shape[1])] = mel[:, :frames]
+        return EncodedAudio(latents[:, None].to(self.device), seconds)
+
+    def diffusion_loss(self, encoded: EncodedAudio, prompts: list[str], t: torch.Tensor, noise: torch.Tensor, condition_dropout: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-item MSE to the v target at DDPM step ``round(t * (T - 1))``; ``condition_dropout`` (bool per item) zeroes the text."""
+        x0 = encoded.latents.to(self.device)
+        if noise.shape != x0.shape or t.shape != (len(x0),) or len(prompts) != len(x0):
+            raise ValueError(f"latents {tuple(x0.shape)}, noise {tuple(noise.shape)}, t {tuple(t.shape)}, {len(prompts)} prompts do not match")
+        cond = self.text_tokens(prompts)
+        if condition_dropout is not None:
+            cond = cond * (~condition_dropout.to(self.device)).float()[:, None, None]
+        return self.v_loss(x0, cond, t, noise)
+
+    def v_loss(self, x0: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """Per-item ``mean((v - v_hat)^2)`` for normalised mels ``x0`` and text tokens ``cond`` (both already on device)."""
+        steps = (t.clamp(0, 1) * (self.config.train_timesteps - 1)).round().long().to(self.device)
+        noise = noise.to(self.device)
+        x_t = self.train_scheduler.add_noise(x0, noise, steps)
+        target = self.train_scheduler.get_velocity(x0, noise, steps)
+        prediction = self.unet(x_t, steps, encoder_hidden_states=cond).sample
+        return F.mse_loss(prediction.float(), target.float(), reduction="none").flatten(1).mean(1)
+
+    def add_lora(self, rank: int = 8, alpha: float | None = None) -> list[torch.nn.Parameter]:
+        return inject_lora(self.unet, LORA_TARGETS, rank, alpha)
+
+    def reference(self):
+        return lora_disabled(self.unet)
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, folder: str | Path, metadata: dict[str, str] | None = None) -> Path:
+        """``config.json`` + ``model.safetensors`` (UNet weights and mel statistics)."""
+        from safetensors.torch import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "config.json").write_text(json.dumps(asdict(self.config), indent=2))
+        state = {f"unet.{k}": v.detach().cpu().contiguous() for k, v in self.unet.state_dict().items()}
+        state["mel_mean"], state["mel_std"] = self.mel_mean.contiguous(), self.mel_std.contiguous()
+        save_file(state, str(folder / "model.safetensors"), metadata=metadata)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, device: str = "cpu", text=None) -> TinyT2A:
+        from safetensors.torch import load_file
+
+        folder = Path(folder)
+        config = TinyT2AConfig(**json.loads((folder / "config.json").read_text()))
+        model = cls(config, text=text, device=device)
+        state = load_file(str(folder / "model.safetensors"))
+        model.unet.load_state_dict({k[len("unet."):]: v for k, v in state.items() if k.startswith("unet.")})
+        model.mel_mean, model.mel_std = state["mel_mean"], state["mel_std"]
+        return model

@@ -1,0 +1,70 @@
+"""The embedded TinyT2A with a tiny config (real MiniLM text tower, random UNet)."""
+
+import functools
+
+import numpy as np
+import pytest
+import torch
+
+from synthio.clap.tiny import MiniLMText
+from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
+from tests.t2a import contract
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+SMALL = TinyT2AConfig(n_mels=16, max_seconds=0.5, block_out_channels=[8, 16], attention_head_dim=4, griffin_lim_iterations=2, max_text_tokens=8)
+
+
+@pytest.fixture(scope="module")
+def text():
+    return MiniLMText()
+
+
+def make_model(text):
+    torch.manual_seed(0)
+    return TinyT2A(SMALL, text=text)
+
+
+def test_batched_outputs_follow_their_prompt_seed_and_duration(text):
+    contract.batched_outputs_follow_their_prompt(make_model(text), 0.5, 0.25)
+
+
+def test_several_waveforms_per_prompt_stay_with_their_prompt(text):
+    contract.several_per_prompt_stay_with_their_prompt(make_model(text), 0.25)
+
+
+def test_same_seed_same_audio(text):
+    contract.same_seed_same_audio(make_model(text), 0.25)
+
+
+def test_diffusion_loss_is_per_sample(text):
+    rng = np.random.default_rng(0)
+    model = make_model(text)
+    contract.diffusion_loss_is_per_sample(model, [rng.standard_normal(8000).astype(np.float32) * 0.1, rng.standard_normal(6000).astype(np.float32) * 0.1])
+    encoded = model.encode([np.zeros(8000, np.float32)], 16000)
+    assert encoded.latents.shape == (1, 1, 16, model.frames_for(0.5)) and model.frames_for(0.5) % 2 == 0
+    dropped = model.diffusion_loss(encoded, ["rain"], torch.tensor([0.5]), torch.zeros_like(encoded.latents), torch.tensor([True]))
+    assert dropped.shape == (1,)
+    with pytest.raises(ValueError, match="exceeds"):
+        model.encode([np.zeros(16000, np.float32)], 16000)
+
+
+def test_lora_reference_is_the_untouched_base_and_only_lora_trains(tmp_path, text):
+    waveform = np.sin(np.arange(8000) / 3).astype(np.float32)
+    contract.lora_reference_is_the_untouched_base(make_model(text), waveform, functools.partial(make_model, text), tmp_path)
+
+
+def test_save_load_round_trip(tmp_path, text):
+    model = make_model(text)
+    model.fit_statistics(torch.randn(3, 16, 20) * 2 - 5)
+    model.save(tmp_path / "t2a")
+    again = TinyT2A.load(tmp_path / "t2a", text=text)
+    assert torch.equal(again.mel_mean, model.mel_mean)
+    np.testing.assert_allclose(again.sample(["rain"], [0.25], 2, 2.0, [3])[0], model.sample(["rain"], [0.25], 2, 2.0, [3])[0], atol=1e-6)
+
+
+def test_griffin_lim_recovers_a_tone(text):
+    tone = (0.5 * np.sin(2 * np.pi * 1000 * np.arange(8000) / 16000)).astype(np.float32)
+    model = TinyT2A(TinyT2AConfig(n_mels=64, max_seconds=0.5, block_out_channels=[8, 16], attention_head_dim=4, griffin_lim_iterations=16), text=text)
+    audio = model.to_waveform(model.log_mel(torch.from_numpy(tone)[None])[0], 8000, seed=0)
+    peak = np.argmax(np.abs(np.fft.rfft(audio))) * 16000 / len(audio)
+    assert abs(peak - 1000) < 150
