@@ -56,3 +56,8 @@ def test_auto_seconds():
     assert auto_seconds([clip(0.3)] * 10) == 0.5
     assert auto_seconds([clip(1.2)] * 39 + [clip(30.0)]) == 1.5
     assert auto_seconds([clip(60.0)] * 3) == 10.0
+
+
+def test_val_group_column_must_exist(folder, tmp_path):
+    with pytest.raises(ValueError, match="--val-group source"):
+        evaluate(config(folder, tmp_path / "out", val_group="source"))

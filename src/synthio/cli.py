@@ -92,7 +92,7 @@ def evaluate(
     except (DatasetError, ValueError, FileNotFoundError) as error:
         _fail(error)
     console.print(f"wrote {settings.out / 'results.json'}, summary.md, summary.png ({len(results['runs'])} runs)")
-    console.print((settings.out / "summary.md").read_text())
+    console.print((settings.out / "summary.md").read_text(), markup=False, highlight=False)
 
 
 @app.command()

@@ -131,6 +131,12 @@ def evaluate(config: EvaluateConfig) -> dict:
     for problem in skipped:
         console.print(f"[yellow]skipped[/yellow] {problem}")
 
+    groups = None
+    if config.val_group is not None:
+        if any(config.val_group not in c.meta for c in parts.train):
+            raise ValueError(f"--val-group {config.val_group}: no such column in {config.data_dir}/metadata.csv")
+        groups = [c.meta[config.val_group] for c in parts.train]
+
     seconds = config.seconds or auto_seconds(parts.train)
     num_samples = int(round(seconds * config.sample_rate))
     label_index = {label: i for i, label in enumerate(parts.labels)}
@@ -142,12 +148,6 @@ def evaluate(config: EvaluateConfig) -> dict:
     test_labels = np.array([label_index[c.label] for c in parts.test])
     extra_labels = {name: torch.tensor([label_index[c.label] for c in clips]) for name, clips in extras.items()}
 
-    groups = None
-    if config.val_group is not None:
-        missing = [c.file_name for c in parts.train if config.val_group not in c.meta]
-        if missing:
-            raise ValueError(f"--val-group {config.val_group}: no such column in {config.data_dir}/metadata.csv")
-        groups = [c.meta[config.val_group] for c in parts.train]
     methods = list(config.methods) + list(extras)
     header = {
         "fingerprint": fingerprint,

@@ -65,7 +65,7 @@ class TinyClapConfig:
     n_fft: int = 1024
     hop_length: int = 512
     n_mels: int = 64
-    channels: tuple[int, ...] = (24, 48, 96, 192)
+    channels: tuple[int, ...] = (16, 32, 64, 128)
     text_dim: int = 384
     embed_dim: int = 256
 
