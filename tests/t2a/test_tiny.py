@@ -44,7 +44,7 @@ def test_diffusion_loss_is_per_sample(text):
     assert encoded.latents.shape == (1, 1, 16, model.frames_for(0.5)) and model.frames_for(0.5) % 2 == 0
     dropped = model.diffusion_loss(encoded, ["rain"], torch.tensor([0.5]), torch.zeros_like(encoded.latents), torch.tensor([True]))
     assert dropped.shape == (1,)
-    with pytest.raises(ValueError, match="exceeds"):
+    with pytest.raises(ValueError, match="exceeds the model window"):
         model.encode([np.zeros(16000, np.float32)], 16000)
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from synthio.audio import fit_duration, resample
-from synthio.t2a.base import EncodedAudio, check_sample_args, group_by_duration
+from synthio.audio import fit_duration
+from synthio.t2a.base import EncodedAudio, check_sample_args, group_by_duration, prepare_waveforms
 from synthio.t2a.lora import inject_lora, lora_disabled
 from synthio.t2a.stable_audio import default_dtype
 
@@ -88,10 +88,7 @@ class AudioLDM2T2A:
     @torch.no_grad()
     def encode(self, waveforms: list[np.ndarray], sample_rate: int) -> EncodedAudio:
         """VAE latents (scaled posterior mean) of the log-mels of clips padded to the longest, frames rounded up for the UNet."""
-        resampled = [resample(np.asarray(w, np.float32), sample_rate, self.sample_rate) for w in waveforms]
-        seconds = [len(w) / self.sample_rate for w in resampled]
-        if max(seconds) > self.max_seconds:
-            raise ValueError(f"a {max(seconds):.2f} s clip exceeds this model's {self.max_seconds} s")
+        resampled, seconds = prepare_waveforms(waveforms, sample_rate, self.sample_rate, self.max_seconds)
         frames = math.ceil(max(len(w) for w in resampled) / self.hop_length / self.frame_multiple) * self.frame_multiple
         batch = torch.from_numpy(np.stack([fit_duration(w, frames * self.hop_length, "pad") for w in resampled]))
         mel = self.log_mel(batch)[:, :frames, None].transpose(1, 2).to(self.device, self.pipeline.vae.dtype)

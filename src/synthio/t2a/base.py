@@ -18,6 +18,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
+from synthio.audio import resample
+
 
 @dataclass
 class EncodedAudio:
@@ -78,6 +80,17 @@ def check_sample_args(prompts: list[str], seconds: list[float], seeds: list[int]
             raise ValueError("empty prompt")
         if not 0 < s <= max_seconds:
             raise ValueError(f"duration {s} s for {prompt!r} is outside (0, {max_seconds}] s, this model's range")
+
+
+def prepare_waveforms(waveforms: list[np.ndarray], sample_rate: int, model_sample_rate: int, max_seconds: float) -> tuple[list[np.ndarray], list[float]]:
+    """Resample clips to the model's rate and return them with their durations; raise if one is too long for the model."""
+    resampled = [resample(np.asarray(w, np.float32), sample_rate, model_sample_rate) for w in waveforms]
+    seconds = [len(w) / model_sample_rate for w in resampled]
+    if not resampled:
+        raise ValueError("no waveforms to encode")
+    if max(seconds) > max_seconds + 1e-9:
+        raise ValueError(f"a {max(seconds):.2f} s clip exceeds the model window of {max_seconds:.2f} s")
+    return resampled, seconds
 
 
 def group_by_duration(seconds: list[float]) -> Iterator[tuple[float, list[int]]]:

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from synthio.audio import fit_duration, resample
-from synthio.t2a.base import EncodedAudio, check_sample_args, group_by_duration
+from synthio.audio import fit_duration
+from synthio.t2a.base import EncodedAudio, check_sample_args, group_by_duration, prepare_waveforms
 from synthio.t2a.lora import inject_lora, lora_disabled
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
@@ -85,13 +85,8 @@ class StableAudioT2A:
     def encode(self, waveforms: list[np.ndarray], sample_rate: int) -> EncodedAudio:
         """VAE latents (posterior mean) of each clip padded to the model window; stereo by duplicating mono."""
         channels = self.pipeline.vae.config.audio_channels
-        batch, seconds = [], []
-        for w in waveforms:
-            x = resample(np.asarray(w, np.float32), sample_rate, self.model_sample_rate)
-            if len(x) > self.window_samples:
-                raise ValueError(f"a {len(x) / self.model_sample_rate:.2f} s clip exceeds the model window of {self.max_seconds:.2f} s")
-            seconds.append(len(x) / self.model_sample_rate)
-            batch.append(np.repeat(fit_duration(x, self.window_samples, "pad")[None], channels, axis=0))
+        resampled, seconds = prepare_waveforms(waveforms, sample_rate, self.model_sample_rate, self.max_seconds)
+        batch = [np.repeat(fit_duration(x, self.window_samples, "pad")[None], channels, axis=0) for x in resampled]
         audio = torch.from_numpy(np.stack(batch)).to(self.device, self.pipeline.vae.dtype)
         latents = self.pipeline.vae.encode(audio).latent_dist.mean
         return EncodedAudio(latents.float(), seconds)

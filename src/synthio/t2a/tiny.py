@@ -22,8 +22,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from synthio.audio import mel_filterbank, resample
-from synthio.t2a.base import EncodedAudio, check_sample_args, group_by_duration
+from synthio.audio import mel_filterbank
+from synthio.t2a.base import EncodedAudio, check_sample_args, group_by_duration, prepare_waveforms
 from synthio.t2a.lora import inject_lora, lora_disabled
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
@@ -162,10 +162,7 @@ class TinyT2A:
     @torch.no_grad()
     def encode(self, waveforms: list[np.ndarray], sample_rate: int) -> EncodedAudio:
         """Normalised log-mels ``(batch, 1, n_mels, frames)``, padded with the silence level to the longest clip."""
-        resampled = [resample(np.asarray(w, np.float32), sample_rate, self.sample_rate) for w in waveforms]
-        seconds = [len(w) / self.sample_rate for w in resampled]
-        if max(seconds) > self.max_seconds:
-            raise ValueError(f"a {max(seconds):.2f} s clip exceeds this model's {self.max_seconds} s")
+        resampled, seconds = prepare_waveforms(waveforms, sample_rate, self.sample_rate, self.max_seconds)
         frames = self.frames_for(max(seconds))
         silence = self.normalise(torch.full((1, self.config.n_mels, 1), math.log(1e-6)))[0]
         latents = silence.expand(self.config.n_mels, frames).repeat(len(resampled), 1, 1)
