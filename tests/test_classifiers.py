@@ -81,22 +81,25 @@ def test_ast_from_local_folder_fine_tunes_with_its_extractor_normalisation(tmp_p
     assert any(not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters()))
 
 
-def test_clap_probe_keeps_the_pretrained_encoder_and_statistics(tmp_path):
-    from synthio.clap.tiny import TinyClapAudio, TinyClapConfig, save_tiny_clap
-    from synthio.train.trainer import TrainConfig, train_classifier
+def test_clap_probe_starts_as_zero_shot_and_keeps_the_pretrained_tower(tmp_path):
+    from synthio.clap.tiny import TinyClap, TinyClapAudio, TinyClapConfig, save_tiny_clap
+    from synthio.train.trainer import TrainConfig, predict_logits, train_classifier
 
+    torch.manual_seed(0)
     audio = TinyClapAudio(TinyClapConfig(seconds=0.5, n_mels=16, channels=(4, 8), embed_dim=8))
     with torch.no_grad():
         audio.feature_mean.fill_(-4.0)
         audio.feature_std.fill_(3.0)
     save_tiny_clap(audio, tmp_path / "clap")
-    model = build_classifier("clap-probe", ["a", "b"], path=tmp_path / "clap")
-    assert torch.equal(model.encoder.blocks[0][0].weight, audio.encoder.blocks[0][0].weight)
-    features = model.featurize(torch.randn(4, 8000))
-    encoder_before = {k: v.clone() for k, v in model.encoder.state_dict().items()}
-    train_classifier(model, features, torch.tensor([0, 1, 0, 1]), None, None, TrainConfig(steps=3, batch_size=4))
-    assert float(model.feature_mean[0]) == -4.0 and float(model.feature_std[0]) == 3.0
-    assert all(torch.equal(v, model.encoder.state_dict()[k]) for k, v in encoder_before.items())
-    assert not model.encoder.training
+    model = build_classifier("clap-probe", ["dog", "rain", "siren"], path=tmp_path / "clap")
+    waves = torch.randn(6, 8000)
+    features = model.featurize(waves)
+    clap = TinyClap.load(tmp_path / "clap")
+    expected = (clap.embed_audio([w.numpy() for w in waves], 16000) @ clap.embed_text(["Sound of a dog", "Sound of a rain", "Sound of a siren"]).T).argmax(1)
+    assert torch.equal(predict_logits(model, features).argmax(1), expected)
+    tower_before = {k: v.clone() for k, v in model.audio.state_dict().items()}
+    train_classifier(model, features, torch.tensor([0, 1, 2, 0, 1, 2]), None, None, TrainConfig(steps=3, batch_size=6))
+    assert all(torch.equal(v, model.audio.state_dict()[k]) for k, v in tower_before.items())
+    assert not model.audio.training
     with pytest.raises(FileNotFoundError, match="pretrain clap"):
         build_classifier("clap-probe", ["a"], path=tmp_path / "missing")

@@ -236,7 +236,9 @@ def _check_files(protocol: str, spec) -> str:
         load_llm(spec)
         return f"{spec.model} at {spec.base_url or 'the OpenAI API'} (key from ${spec.api_key_env}; not contacted)"
     if spec.backend == "embedded":
-        LOADERS[protocol](spec)
+        from synthio.weights import WEIGHTS
+
+        return f"{LOADERS[protocol](spec).name}, weights in {WEIGHTS}"
     marker = "model_index.json" if protocol == "t2a" else (spec.gguf_file or "config.json") if protocol == "llm" else "config.json"
     return f"weights found at {_require(spec.path, marker, protocol + ' weights')}"
 

@@ -47,3 +47,16 @@ def test_save_load_round_trip_and_shared_score(tmp_path, text):
     cosine = (b.embed_audio(waves, 16000) * b.embed_text(["rain", "dog"])).sum(-1)
     assert torch.allclose(got, torch.sigmoid(math.exp(2.0) * cosine), atol=1e-6)
     assert b.embed_audio([waves[0]], 8000).shape == (1, 8)
+
+
+def test_shipped_weights_load_through_the_embedded_backend():
+    from synthio.backends import ClapSpec, load_clap
+    from synthio.weights import shipped
+
+    scorer = load_clap(ClapSpec())
+    assert scorer.name == "embedded:tiny-clap" and scorer.model_sample_rate == 16000
+    assert (shipped("tiny_clap") / "MODEL_CARD.md").is_file()
+    audio = scorer.embed_audio([np.sin(np.arange(32000) / 9).astype(np.float32)], 16000)
+    assert torch.allclose(audio.norm(dim=-1), torch.ones(1), atol=1e-5)
+    assert scorer.embed_text(["Sound of a siren", "Sound of a dog_bark"]).shape == (2, 256)
+    assert 2.0 < scorer.log_logit_scale() < math.log(100)

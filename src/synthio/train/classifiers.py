@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from synthio.audio import LogMel
@@ -58,7 +59,6 @@ class CNNClassifier(nn.Module):
         channels: tuple[int, ...] = (16, 32, 64, 128),
         dropout: float = 0.2,
         encoder: nn.Module | None = None,
-        frozen_normalization: tuple[torch.Tensor, torch.Tensor] | None = None,
     ):
         super().__init__()
         self.labels = list(labels)
@@ -68,41 +68,6 @@ class CNNClassifier(nn.Module):
         self.head = nn.Linear(self.encoder.embedding_dim, len(labels))
         self.register_buffer("feature_mean", torch.zeros(n_mels))
         self.register_buffer("feature_std", torch.zeros(n_mels))
-        self.frozen_encoder = frozen_normalization is not None
-        if self.frozen_encoder:
-            self.feature_mean.copy_(frozen_normalization[0])
-            self.feature_std.copy_(frozen_normalization[1])
-            self.encoder.requires_grad_(False)
-
-    @classmethod
-    def from_tiny_clap(cls, labels: list[str], folder: str | Path | None = None) -> CNNClassifier:
-        """A linear probe on the tiny CLAP's pretrained audio tower: encoder, log-mel and statistics frozen as pretrained."""
-        import json
-
-        from safetensors.torch import load_file
-
-        from synthio.weights import shipped
-
-        folder = Path(folder) if folder is not None else shipped("tiny_clap")
-        if folder is None or not (folder / "model.safetensors").is_file():
-            raise FileNotFoundError("no tiny-CLAP weights: pass --classifier-path with a folder from `synthio pretrain clap`")
-        config = json.loads((folder / "config.json").read_text())
-        state = load_file(str(folder / "model.safetensors"))
-        encoder = ConvEncoder(tuple(config["channels"]), dropout=0.0)
-        encoder.load_state_dict({k[len("encoder."):]: v for k, v in state.items() if k.startswith("encoder.")})
-        model = cls(
-            labels, sample_rate=config["sample_rate"], n_fft=config["n_fft"], hop_length=config["hop_length"], n_mels=config["n_mels"],
-            encoder=encoder, frozen_normalization=(state["feature_mean"], state["feature_std"]),
-        )
-        model.default_learning_rate = 1e-2
-        return model
-
-    def train(self, mode: bool = True) -> CNNClassifier:
-        """A frozen encoder stays in eval mode (its BatchNorm statistics are part of what was pretrained)."""
-        super().train(mode)
-        if self.frozen_encoder:
-            self.encoder.eval()
-        return self
 
     @torch.no_grad()
     def featurize(self, waveforms: torch.Tensor) -> torch.Tensor:
@@ -110,9 +75,7 @@ class CNNClassifier(nn.Module):
 
     @torch.no_grad()
     def fit_normalization(self, features: torch.Tensor) -> None:
-        """Per-bin mean and std over every frame of the training features (kept as pretrained for a frozen encoder)."""
-        if self.frozen_encoder:
-            return
+        """Per-bin mean and std over every frame of the training features."""
         flat = features.reshape(-1, features.shape[-1]).float()
         self.feature_mean.copy_(flat.mean(0))
         self.feature_std.copy_(flat.std(0).clamp_min(1e-5))
@@ -128,6 +91,59 @@ class CNNClassifier(nn.Module):
     def prepare(self, features: torch.Tensor) -> torch.Tensor:
         """Features as the trainer's augmentations should see them (normalised, 0 = mean)."""
         return self.normalize(features)
+
+
+class ClapProbeClassifier(nn.Module):
+    """A probe on the tiny CLAP whose head starts as its zero-shot classifier.
+
+    The audio tower, its projection and its feature statistics stay frozen as pretrained (in eval
+    mode, so BatchNorm keeps its statistics: naive fine-tuning on 50 clips forgets). The head's
+    rows start as the text embeddings of "Sound of a {label}" and the scale as the CLAP's logit
+    scale, so before any step the classifier *is* zero-shot CLAP; training adapts the rows.
+    """
+
+    default_learning_rate = 1e-3
+
+    def __init__(self, clap, labels: list[str]):
+        from synthio.clap.base import template_prompt
+
+        super().__init__()
+        self.labels = list(labels)
+        self.audio = clap.audio.requires_grad_(False).eval()
+        self.sample_rate = self.audio.config.sample_rate
+        self.head = nn.Parameter(clap.embed_text([template_prompt(label) for label in labels]).clone())
+        self.bias = nn.Parameter(torch.zeros(len(labels)))
+        self.register_buffer("scale", self.audio.logit_scale.detach().exp().clamp(max=100.0))
+
+    @classmethod
+    def from_folder(cls, labels: list[str], folder: str | Path | None = None) -> ClapProbeClassifier:
+        """From a ``synthio pretrain clap`` model folder, or the shipped tiny CLAP."""
+        from synthio.clap.tiny import TinyClap
+        from synthio.weights import shipped
+
+        folder = Path(folder) if folder is not None else shipped("tiny_clap")
+        if folder is None or not (Path(folder) / "model.safetensors").is_file():
+            raise FileNotFoundError(f"no tiny-CLAP weights in {folder}: pass --classifier-path with a folder from `synthio pretrain clap`")
+        return cls(TinyClap.load(folder), labels)
+
+    def train(self, mode: bool = True) -> ClapProbeClassifier:
+        super().train(mode)
+        self.audio.eval()
+        return self
+
+    @torch.no_grad()
+    def featurize(self, waveforms: torch.Tensor) -> torch.Tensor:
+        return self.audio.logmel(waveforms.to(self.scale.device))
+
+    def fit_normalization(self, features: torch.Tensor) -> None:
+        """No-op: the statistics are the corpus's, which the tower was trained with."""
+
+    def prepare(self, features: torch.Tensor) -> torch.Tensor:
+        return (features - self.audio.feature_mean) / self.audio.feature_std
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        embedding = self.audio.audio_embedding(features)
+        return self.scale * embedding @ F.normalize(self.head, dim=-1).T + self.bias
 
 
 class ASTClassifier(nn.Module):
@@ -203,7 +219,7 @@ def build_classifier(name: str, labels: list[str], sample_rate: int = 16000, pat
     if name == "cnn":
         return CNNClassifier(labels, sample_rate=sample_rate)
     if name == "clap-probe":
-        return CNNClassifier.from_tiny_clap(labels, path)
+        return ClapProbeClassifier.from_folder(labels, path)
     if name == "ast":
         if path is None:
             raise ValueError("--classifier ast needs --classifier-path: a local AST checkpoint folder or an ASTConfig config.json")

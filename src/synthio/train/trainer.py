@@ -3,7 +3,7 @@
 The budget is a number of optimiser steps, not epochs, so a method that adds rows (augmented
 copies, synthetic clips) gets the same compute as gold-only; ``epochs`` in the result is derived
 from it. The checkpoint kept is the one with the best validation accuracy (ties: lower loss),
-evaluated every ``eval_every`` steps; the test part is never seen here.
+evaluated before training and every ``eval_every`` steps; the test part is never seen here.
 """
 
 from __future__ import annotations
@@ -125,6 +125,9 @@ def train_classifier(
     has_val = val_features is not None and val_labels is not None and len(val_features) > 0
     best = (-1.0, math.inf)
     best_state, best_step = None, config.steps
+    if has_val:
+        best = _evaluate(model, val_features, val_labels, config.device)
+        best_state, best_step = copy.deepcopy(model.state_dict()), 0
     order = torch.randperm(len(train_features), generator=generator)
     cursor = 0
     with progress_bar() as progress:
