@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from synthio.progress import console
+from synthio.progress import console, say
 
 app = typer.Typer(
     name="synthio",
@@ -28,7 +28,7 @@ def _csv(value: str | None, cast=str) -> list | None:
 
 
 def _fail(error: Exception) -> None:
-    console.print(f"[red]error:[/red] {error}")
+    say("error:", error, style="red")
     raise typer.Exit(code=2)
 
 
@@ -110,7 +110,7 @@ def validate(
     except (DatasetError, ValueError) as error:
         _fail(error)
     for problem in parts.skipped:
-        console.print(f"[red]bad[/red] {problem}")
+        say("bad", problem, style="red")
     console.print(f"{len(parts.train)} train and {len(parts.test)} test clips usable, {len(parts.labels)} labels, {len(parts.skipped)} problem(s)")
     if parts.skipped:
         raise typer.Exit(code=1)

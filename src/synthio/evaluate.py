@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from synthio.audio import fit_duration
 from synthio.dataset import Clip, Problem, load_extra, load_parts, parse_where
-from synthio.progress import console, track
+from synthio.progress import console, say, track
 from synthio.split import few_shot_split
 from synthio.train.augment import augmented_copies, get_method
 from synthio.train.classifiers import build_classifier
@@ -129,7 +129,7 @@ def evaluate(config: EvaluateConfig) -> dict:
         extras[EXTRA_PREFIX + Path(folder).name] = clips
         skipped += problems
     for problem in skipped:
-        console.print(f"[yellow]skipped[/yellow] {problem}")
+        say("skipped", problem)
 
     groups = None
     if config.val_group is not None:

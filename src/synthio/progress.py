@@ -6,11 +6,17 @@ from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 from rich.console import Console
+from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 T = TypeVar("T")
 
 console = Console(stderr=True)
+
+
+def say(tag: str, message: object, style: str = "yellow") -> None:
+    """Print ``tag message`` with only the tag styled: the message is never parsed as rich markup."""
+    console.print(Text(tag + " ", style=style) + Text(str(message)))
 
 
 def progress_bar() -> Progress:

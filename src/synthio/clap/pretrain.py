@@ -19,7 +19,7 @@ import torch
 from synthio.audio import fit_duration
 from synthio.clap.tiny import MiniLMText, TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap
 from synthio.dataset import DatasetError, Problem, decode_rows, read_metadata
-from synthio.progress import console, progress_bar
+from synthio.progress import console, progress_bar, say
 from synthio.train.augment import SpecAugment
 from synthio.train.trainer import resolve_device
 
@@ -41,7 +41,7 @@ def load_corpus(corpus: Path, config: TinyClapConfig) -> tuple[list[str], list[s
         raise DatasetError(corpus, [Problem("metadata.csv", "missing column", "no caption column", "build the folder with `synthio corpus build`")], hint="")
     clips, problems = decode_rows(corpus, rows, config.sample_rate, "decoding corpus")
     for problem in problems:
-        console.print(f"[yellow]skipped[/yellow] {problem}")
+        say("skipped", problem)
     n = int(round(config.seconds * config.sample_rate))
     by_name = {r["file_name"]: r for r in rows}
     waves = torch.from_numpy(np.stack([fit_duration(c.samples, n, "pad", offset=max(0, (len(c.samples) - n) // 2)) for c in clips]))

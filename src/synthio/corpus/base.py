@@ -20,7 +20,7 @@ import numpy as np
 
 from synthio.audio import write_audio
 from synthio.caption.descriptors import describe, compute_descriptors
-from synthio.progress import console, track
+from synthio.progress import console, say, track
 
 
 @dataclass
@@ -97,7 +97,7 @@ def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 1600
     for source in sources:
         reason = source.available()
         if reason:
-            console.print(f"[yellow]skipping {source.name}[/yellow]: {reason}")
+            say(f"skipping {source.name}:", reason)
             continue
         if (out / f"{source.name}.done").exists():
             console.print(f"{source.name}: already built")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from synthio.audio import AudioError, read_audio
 from synthio.corpus.base import CorpusItem
-from synthio.progress import console
+from synthio.progress import say
 
 SONIC_PI_PREFIXES = {
     "ambi": "ambient", "bass": "bass", "bd": "bass drum", "drum": "drum", "elec": "electronic", "glitch": "glitch",
@@ -50,7 +50,7 @@ class FileSource:
             try:
                 samples = read_audio(path, 16000)
             except AudioError as error:
-                console.print(f"[yellow]{self.name}: skipped[/yellow] {error}")
+                say(f"{self.name}: skipped", error)
                 continue
             yield CorpusItem(key, label, text, samples, 16000)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from synthio.audio import AudioError, read_audio
 from synthio.corpus.base import CorpusItem
 from synthio.dataset import read_metadata, select
-from synthio.progress import console
+from synthio.progress import say
 
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
@@ -39,7 +39,7 @@ class FolderSource:
             try:
                 samples = read_audio(self.root / row["file_name"], 16000)
             except AudioError as error:
-                console.print(f"[yellow]{self.name}: skipped[/yellow] {error}")
+                say(f"{self.name}: skipped", error)
                 continue
             yield CorpusItem(key, row["label"], self.text(row), samples, 16000)
 
