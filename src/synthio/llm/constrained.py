@@ -4,11 +4,13 @@ Small models (SmolLM2-135M) rarely write valid JSON on their own. Here the brace
 and commas are written by the decoder, and the model only chooses (a) the words inside each
 string, from tokens that cannot break the JSON, and (b) whether a list goes on or closes, by
 comparing its next-token probabilities for ``,`` and ``]``. The result always parses; whether
-its content is good is still the model's doing.
+its content is good is still the model's doing. The context grows token by token through the
+model's KV cache, so each token costs one incremental forward pass.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import get_args, get_origin
 
@@ -48,21 +50,29 @@ class FlatJsonDecoder:
         self.closing = torch.tensor([t.startswith('"') or (bool(t) and '"' in t and not (set(t.split('"')[0]) & FORBIDDEN_IN_STRING)) for t in texts])
         self.comma = torch.tensor([t.strip().startswith(",") for t in texts])
         self.bracket = torch.tensor([t.strip().startswith("]") for t in texts])
+        self.cache_argument = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
     @torch.no_grad()
-    def _next_logits(self, prompt_ids: torch.Tensor, prefix: str) -> torch.Tensor:
-        ids = torch.cat([prompt_ids, torch.tensor(self.tokenizer.encode(prefix, add_special_tokens=False), dtype=torch.long)])
-        return self.model(input_ids=ids[None].to(self.model.device)).logits[0, -1].float().cpu()
+    def _feed(self, state: dict, ids: list[int]) -> None:
+        """Append tokens to the context, extending the KV cache, and keep the next-token logits."""
+        if not ids:
+            return
+        input_ids = torch.tensor([ids], dtype=torch.long, device=self.model.device)
+        out = self.model(input_ids=input_ids, use_cache=True, **({self.cache_argument: state["past"]} if "past" in state else {}))
+        state["past"], state["logits"] = out[self.cache_argument], out.logits[0, -1].float().cpu()
 
-    def _string(self, prompt_ids: torch.Tensor, prefix: str, temperature: float, generator: torch.Generator, repetition_penalty: float) -> str:
+    def _force(self, state: dict, text: str) -> None:
+        self._feed(state, self.tokenizer.encode(text, add_special_tokens=False))
+
+    def _string(self, state: dict, temperature: float, generator: torch.Generator, repetition_penalty: float) -> str:
+        """Sample the inside of a JSON string (the opening quote is already in the context); close it."""
         text = ""
         seen: list[int] = []
-        for step in range(self.max_string_tokens):
-            logits = self._next_logits(prompt_ids, prefix + text)
+        for _ in range(self.max_string_tokens):
+            logits = state["logits"].clone()
             if seen:
-                penalty = torch.zeros_like(logits)
-                penalty[torch.tensor(seen)] = 1.0
-                logits = torch.where(penalty > 0, torch.where(logits > 0, logits / repetition_penalty, logits * repetition_penalty), logits)
+                index = torch.tensor(seen)
+                logits[index] = torch.where(logits[index] > 0, logits[index] / repetition_penalty, logits[index] * repetition_penalty)
             allowed = self.content | (self.closing if text.strip() else torch.zeros_like(self.closing))
             logits = logits.masked_fill(~allowed, float("-inf"))
             if temperature > 0:
@@ -71,36 +81,36 @@ class FlatJsonDecoder:
                 token = int(logits.argmax())
             piece = self.texts[token]
             if self.closing[token] and not self.content[token]:
-                text += piece.split('"')[0]
-                break
+                before = piece.split('"')[0]
+                self._force(state, before + '"')
+                return " ".join((text + before).split())
             text += piece
             seen.append(token)
+            self._feed(state, [token])
+        self._force(state, '"')
         return " ".join(text.split())
 
-    def _continues(self, prompt_ids: torch.Tensor, prefix: str) -> bool:
-        probs = torch.softmax(self._next_logits(prompt_ids, prefix), -1)
+    def _continues(self, state: dict) -> bool:
+        probs = torch.softmax(state["logits"], -1)
         return bool(probs[self.comma].sum() > probs[self.bracket].sum())
 
     def decode(self, prompt_ids: torch.Tensor, fields: dict[str, str], temperature: float = 0.7, seed: int = 0, repetition_penalty: float = 1.3) -> str:
         """The JSON text of one object with ``fields`` (``{"name": "str" | "list"}``), generated after ``prompt_ids``."""
         generator = torch.Generator().manual_seed(seed)
+        state: dict = {}
+        self._feed(state, [int(i) for i in prompt_ids])
         value: dict[str, object] = {}
-        prefix = "{"
         for k, (name, kind) in enumerate(fields.items()):
-            prefix += ("" if k == 0 else ", ") + json.dumps(name) + ": "
+            self._force(state, ("{" if k == 0 else ", ") + json.dumps(name) + ": " + ("[" if kind == "list" else "") + '"')
             if kind == "str":
-                value[name] = self._string(prompt_ids, prefix + '"', temperature, generator, repetition_penalty)
-                prefix += json.dumps(value[name])
+                value[name] = self._string(state, temperature, generator, repetition_penalty)
                 continue
             items: list[str] = []
-            prefix += "["
-            while len(items) < self.max_items:
-                item = self._string(prompt_ids, prefix + '"', temperature, generator, repetition_penalty)
-                items.append(item)
-                prefix += json.dumps(item)
-                if len(items) == self.max_items or not self._continues(prompt_ids, prefix):
+            while True:
+                items.append(self._string(state, temperature, generator, repetition_penalty))
+                if len(items) == self.max_items or not self._continues(state):
                     break
-                prefix += ", "
-            prefix += "]"
+                self._force(state, ', "')
+            self._force(state, "]")
             value[name] = items
         return json.dumps(value)
