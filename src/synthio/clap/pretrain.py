@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from synthio.audio import fit_duration
-from synthio.clap.tiny import MiniLMText, TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap
+from synthio.clap.tiny import MiniLMText, TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap, shared_text_encoder
 from synthio.dataset import DatasetError, Problem, decode_rows, read_metadata
 from synthio.progress import console, progress_bar, say
 from synthio.train.augment import SpecAugment
@@ -57,7 +57,7 @@ def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = 
     generator = torch.Generator().manual_seed(train.seed)
 
     captions, labels, waves = load_corpus(corpus, model_config)
-    text = text or MiniLMText()
+    text = text or shared_text_encoder()
     sentence = text(captions)
     label_ids = torch.tensor([sorted(set(labels)).index(label) for label in labels])
     model = TinyClapAudio(model_config)

@@ -10,6 +10,7 @@ training loss treats every pair with the same label as a positive (multi-positiv
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -56,6 +57,12 @@ class MiniLMText(nn.Module):
             mask = batch["attention_mask"].unsqueeze(-1).float()
             out.append(F.normalize((hidden * mask).sum(1) / mask.sum(1).clamp_min(1e-9), dim=-1).cpu())
         return torch.cat(out) if out else torch.zeros(0, self.dim)
+
+
+@functools.lru_cache(maxsize=1)
+def shared_text_encoder() -> MiniLMText:
+    """One frozen MiniLM per process (loading it takes a second; every tiny model shares it)."""
+    return MiniLMText()
 
 
 @dataclass
@@ -112,7 +119,7 @@ class TinyClap:
 
     def __init__(self, audio: TinyClapAudio, text: MiniLMText | None = None, device: str = "cpu", name: str = "embedded:tiny-clap"):
         self.audio = audio.to(device).eval()
-        self.text = text if text is not None else MiniLMText()
+        self.text = text if text is not None else shared_text_encoder()
         self.device = device
         self.name = name
         self.model_sample_rate = audio.config.sample_rate

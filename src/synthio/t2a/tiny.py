@@ -51,7 +51,7 @@ class TinyT2A:
     def __init__(self, config: TinyT2AConfig, unet=None, text=None, device: str = "cpu", name: str = "embedded:tiny-t2a"):
         from diffusers import DDIMScheduler, DDPMScheduler, UNet2DConditionModel
 
-        from synthio.clap.tiny import MiniLMText
+        from synthio.clap.tiny import shared_text_encoder
 
         self.config = config
         self.name = name
@@ -72,7 +72,7 @@ class TinyT2A:
             norm_num_groups=8,
         )
         self.unet.to(device)
-        self.text = text if text is not None else MiniLMText()
+        self.text = text if text is not None else shared_text_encoder()
         self.train_scheduler = DDPMScheduler(num_train_timesteps=config.train_timesteps, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction", clip_sample=False)
         self.sample_scheduler = DDIMScheduler.from_config(self.train_scheduler.config, set_alpha_to_one=True)
         self.frame_multiple = 2 ** (levels - 1)
