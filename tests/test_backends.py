@@ -23,6 +23,8 @@ def test_defaults_are_embedded_and_others_say_how_to_enable():
     assert rows[("t2a", "stable-audio")].status == "not configured"
     assert "t2a: {backend: stable-audio, path:" in rows[("t2a", "stable-audio")].detail
     assert "api_key_env" in rows[("llm", "openai")].detail
+    probe = rows_by_key(check_backends(BackendsConfig.model_validate({"classifier": {"backend": "clap-probe"}})))
+    assert probe[("classifier", "clap-probe")].status == "ready"
 
 
 def test_configured_real_backends_load_from_local_folders(tmp_path):

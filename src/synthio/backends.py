@@ -58,7 +58,7 @@ class CaptionerSpec(BaseModel):
 
 
 class ClassifierSpec(BaseModel):
-    backend: Literal["cnn", "ast"] = "cnn"
+    backend: Literal["cnn", "clap-probe", "ast"] = "cnn"
     path: Path | None = None
 
 
@@ -174,6 +174,13 @@ def load_classifier_check(spec: ClassifierSpec) -> str:
         if path is not None and path.is_file():
             return f"AST from config {path}"
         return f"AST checkpoint {_require(path, 'config.json', 'an ASTForAudioClassification checkpoint')}"
+    if spec.backend == "clap-probe":
+        from synthio.weights import shipped
+
+        folder = Path(spec.path) if spec.path else shipped("tiny_clap")
+        if folder is None or not (folder / "model.safetensors").is_file():
+            raise BackendUnavailable(f"clap-probe needs tiny-CLAP weights: none in {folder}; pass `path:` to a `synthio pretrain clap` model folder")
+        return f"probe on the tiny CLAP tower in {folder}"
     return "embedded CNN (trained per run, no weights needed)"
 
 
@@ -183,7 +190,7 @@ ALL_BACKENDS = {
     "clap": ["embedded", "transformers"],
     "llm": ["embedded", "openai", "transformers"],
     "captioner": ["embedded", "transformers"],
-    "classifier": ["cnn", "ast"],
+    "classifier": ["cnn", "clap-probe", "ast"],
 }
 
 
