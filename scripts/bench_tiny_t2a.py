@@ -1,0 +1,38 @@
+"""Print the tiny T2A's cost on this machine: seconds per training step and per generated 4-s clip.
+
+Usage: python scripts/bench_tiny_t2a.py   (random weights: cost does not depend on training)
+"""
+
+import time
+
+import torch
+
+from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
+
+
+def main() -> None:
+    model = TinyT2A(TinyT2AConfig())
+    params = sum(p.numel() for p in model.unet.parameters())
+    optimizer = torch.optim.AdamW(model.unet.parameters(), 3e-4)
+    frames = model.frames_for(4.0)
+    x0, cond = torch.randn(32, 1, model.config.n_mels, frames), torch.randn(32, model.config.max_text_tokens, model.config.text_dim)
+    model.unet.train()
+    for i in range(6):
+        if i == 1:
+            started = time.time()
+        loss = model.v_loss(x0, cond, torch.rand(32), torch.randn_like(x0)).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    step = (time.time() - started) / 5
+    model.unet.eval()
+    started = time.time()
+    model.sample(["Sound of a dog_bark"] * 8, [4.0] * 8, 25, 3.0, list(range(8)))
+    per_clip = (time.time() - started) / 8
+    print(f"UNet {params / 1e6:.2f} M parameters, {torch.get_num_threads()} threads")
+    print(f"training: {step:.2f} s per step of 32 clips (4 s each)")
+    print(f"sampling: {per_clip:.2f} s per 4-s clip (batch 8, 25 DDIM steps, guidance 3, Griffin-Lim {model.config.griffin_lim_iterations} iterations)")
+
+
+if __name__ == "__main__":
+    main()
