@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from synthio.audio import fit_duration
 from synthio.clap.tiny import MiniLMText, TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap, shared_text_encoder
-from synthio.dataset import DatasetError, Problem, decode_rows, read_metadata
-from synthio.progress import console, progress_bar, say
+from synthio.corpus.base import load_corpus
+from synthio.progress import console, progress_bar
 from synthio.train.augment import SpecAugment
 from synthio.train.trainer import resolve_device
 
@@ -34,20 +33,6 @@ class ClapTrainConfig:
     device: str = "auto"
 
 
-def load_corpus(corpus: Path, config: TinyClapConfig) -> tuple[list[str], list[str], torch.Tensor]:
-    """Captions, labels and stacked waveforms ``(N, num_samples)`` of a corpus folder (needs a caption column)."""
-    rows = read_metadata(corpus)
-    if rows and "caption" not in rows[0]:
-        raise DatasetError(corpus, [Problem("metadata.csv", "missing column", "no caption column", "build the folder with `synthio corpus build`")], hint="")
-    clips, problems = decode_rows(corpus, rows, config.sample_rate, "decoding corpus")
-    for problem in problems:
-        say("skipped", problem)
-    n = int(round(config.seconds * config.sample_rate))
-    by_name = {r["file_name"]: r for r in rows}
-    waves = torch.from_numpy(np.stack([fit_duration(c.samples, n, "pad", offset=max(0, (len(c.samples) - n) // 2)) for c in clips]))
-    return [by_name[c.file_name]["caption"] for c in clips], [c.label for c in clips], waves
-
-
 def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = ClapTrainConfig(), model_config: TinyClapConfig = TinyClapConfig(), text: MiniLMText | None = None) -> Path:
     """Train (or resume) and export ``OUT/model``; returns that folder."""
     corpus, out = Path(corpus), Path(out)
@@ -56,7 +41,7 @@ def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = 
     torch.manual_seed(train.seed)
     generator = torch.Generator().manual_seed(train.seed)
 
-    captions, labels, waves = load_corpus(corpus, model_config)
+    captions, labels, waves = load_corpus(corpus, model_config.sample_rate, model_config.seconds)
     text = text or shared_text_encoder()
     sentence = text(captions)
     label_ids = torch.tensor([sorted(set(labels)).index(label) for label in labels])

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import torch
 
-from synthio.audio import write_audio
-from synthio.caption.descriptors import describe, compute_descriptors
+from synthio.audio import fit_duration, write_audio
+from synthio.caption.descriptors import compute_descriptors, describe
+from synthio.dataset import DatasetError, Problem, decode_rows, read_metadata
 from synthio.progress import console, say, track
 
 
@@ -112,3 +114,18 @@ def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 1600
         writer.writerows(rows)
     os.replace(tmp, out / "metadata.csv")
     return out
+
+
+def load_corpus(corpus: str | Path, sample_rate: int, seconds: float) -> tuple[list[str], list[str], torch.Tensor]:
+    """Captions, labels and waveforms ``(N, seconds * sample_rate)`` (centre-cropped or padded) of a built corpus."""
+    corpus = Path(corpus)
+    rows = read_metadata(corpus)
+    if rows and "caption" not in rows[0]:
+        raise DatasetError(corpus, [Problem("metadata.csv", "missing column", "no caption column", "build the folder with `synthio corpus build`")], hint="")
+    clips, problems = decode_rows(corpus, rows, sample_rate, "decoding corpus")
+    for problem in problems:
+        say("skipped", problem)
+    n = int(round(seconds * sample_rate))
+    by_name = {r["file_name"]: r for r in rows}
+    waves = torch.from_numpy(np.stack([fit_duration(c.samples, n, "pad", offset=max(0, (len(c.samples) - n) // 2)) for c in clips]))
+    return [by_name[c.file_name]["caption"] for c in clips], [c.label for c in clips], waves

@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from synthio.clap.pretrain import load_corpus
-from synthio.clap.tiny import TinyClapConfig
+from synthio.corpus.base import load_corpus
 from synthio.progress import console, progress_bar
 from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
 from synthio.train.trainer import resolve_device
@@ -41,7 +40,7 @@ def pretrain_t2a(corpus: str | Path, out: str | Path, train: T2ATrainConfig = T2
     device = resolve_device(train.device)
     torch.manual_seed(train.seed)
     model = TinyT2A(model_config, text=text, device=str(device))
-    captions, _, waves = load_corpus(corpus, TinyClapConfig(sample_rate=model_config.sample_rate, seconds=model_config.max_seconds))
+    captions, _, waves = load_corpus(corpus, model_config.sample_rate, model_config.max_seconds)
     with torch.no_grad():
         mels = torch.cat([model.log_mel(waves[i : i + 256]) for i in range(0, len(waves), 256)])
         model.fit_statistics(mels)

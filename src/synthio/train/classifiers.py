@@ -80,7 +80,8 @@ class CNNClassifier(nn.Module):
         self.feature_mean.copy_(flat.mean(0))
         self.feature_std.copy_(flat.std(0).clamp_min(1e-5))
 
-    def normalize(self, features: torch.Tensor) -> torch.Tensor:
+    def prepare(self, features: torch.Tensor) -> torch.Tensor:
+        """Features as the trainer's augmentations should see them (normalised, 0 = mean)."""
         if not bool((self.feature_std > 0).all()):
             raise RuntimeError("CNNClassifier: call fit_normalization(train_features) before training or inference")
         return (features - self.feature_mean) / self.feature_std
@@ -88,9 +89,6 @@ class CNNClassifier(nn.Module):
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.head(self.encoder(features))
 
-    def prepare(self, features: torch.Tensor) -> torch.Tensor:
-        """Features as the trainer's augmentations should see them (normalised, 0 = mean)."""
-        return self.normalize(features)
 
 
 class ClapProbeClassifier(nn.Module):
