@@ -17,6 +17,7 @@ def rows_by_key(rows):
 def test_defaults_are_embedded_and_others_say_how_to_enable():
     rows = rows_by_key(check_backends(BackendsConfig()))
     assert rows[("captioner", "embedded")].status == "ready"
+    assert rows[("t2a", "embedded")].status == "ready" and "tiny-t2a" in rows[("t2a", "embedded")].detail
     assert rows[("clap", "embedded")].status == "ready" and "tiny-clap" in rows[("clap", "embedded")].detail
     assert rows[("llm", "embedded")].status == "ready"
     assert rows[("classifier", "cnn")].status == "ready"

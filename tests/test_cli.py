@@ -78,7 +78,7 @@ def test_generate_writes_clips_and_manifest(tmp_path):
     from synthio.clap.tiny import MiniLMText
     from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
 
-    config = TinyT2AConfig(n_mels=16, max_seconds=0.5, block_out_channels=[8, 16], attention_head_dim=4, griffin_lim_iterations=2, max_text_tokens=8)
+    config = TinyT2AConfig(n_mels=16, max_seconds=0.5, patch_size=2, block_out_channels=[8, 16], attention_levels=1, attention_head_dim=4, griffin_lim_iterations=2, max_text_tokens=8)
     TinyT2A(config, text=MiniLMText()).save(tmp_path / "t2a")
     args = ["generate", "--prompt", "Sound of a dog", "--num", "2", "--seconds", "0.25", "--steps", "2", "--model", str(tmp_path / "t2a"), "--out", str(tmp_path / "gen")]
     result = runner.invoke(app, args)

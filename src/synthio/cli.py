@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -184,8 +185,8 @@ def pretrain_clap_command(
 
 @pretrain_app.command("t2a")
 def pretrain_t2a_command(
-    corpus: Annotated[Path, typer.Option(help="corpus folder (metadata.csv with a caption column)")],
-    out: Annotated[Path, typer.Option(help="run folder: checkpoint.pt, log.jsonl, model/ (rerun to resume)")],
+    out: Annotated[Path, typer.Option(help="run folder: features.npz, checkpoint.pt, log.jsonl, model/ (rerun to resume)")],
+    corpus: Annotated[Optional[Path], typer.Option(help="corpus folder (metadata.csv with a caption column); not needed once OUT/features.npz exists")] = None,
     steps: Annotated[int, typer.Option(help="optimiser steps")] = 20000,
     batch_size: Annotated[int, typer.Option(help="clips per step")] = 32,
     learning_rate: Annotated[float, typer.Option(help="AdamW learning rate (warm-up, cosine decay)")] = 3e-4,
@@ -205,14 +206,55 @@ def pretrain_t2a_command(
 
 
 @app.command()
+def align(
+    data_dir: Annotated[Optional[Path], typer.Argument(help="audiofolder with metadata.csv (file_name,label,...)")] = None,
+    where: Annotated[Optional[list[str]], typer.Option(help="train pool filter COLUMN=V[,V2]; repeatable (e.g. fold=3)")] = None,
+    n: Annotated[Optional[int], typer.Option(help="few-shot size (paper rule per class; same split as evaluate)")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="split, loser and training seed")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output folder: adapter.safetensors, align.json, pairs.jsonl, losers/, samples/")] = None,
+    objective: Annotated[Optional[str], typer.Option(help="dpo (Diffusion-DPO) or erm (plain diffusion loss on the real clips, the ablation)")] = None,
+    steps: Annotated[Optional[int], typer.Option(help="optimiser steps")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML with any setting (train:, t2a:, clap: sections); flags override it")] = None,
+    print_config: Annotated[bool, typer.Option("--print-config", help="print the resolved settings as YAML and exit")] = False,
+) -> None:
+    """Align the text-to-audio model to a few-shot split with Diffusion-DPO (or ERM) on LoRA.
+
+    Writes OUT/adapter.safetensors and OUT/align.json (initial/final loss, implicit accuracy,
+    Frechet distance to the real clips before and after, steps, seconds). Rerun to resume.
+    """
+    from synthio.align.run import AlignConfig, align_dataset
+    from synthio.backends import BackendUnavailable
+    from synthio.config import ConfigError, dump_config, load_config
+    from synthio.dataset import DatasetError
+
+    overrides = dict(data_dir=data_dir, out=out, where=where, n=n, seed=seed)
+    try:
+        settings = load_config(AlignConfig, config, overrides)
+        train_changes = {k: v for k, v in dict(objective=objective, steps=steps).items() if v is not None}
+        if train_changes:
+            settings = AlignConfig.model_validate({**settings.model_dump(), "train": {**settings.train.model_dump(), **train_changes}})
+    except (ConfigError, ValueError) as error:
+        _fail(error)
+    if print_config:
+        typer.echo(dump_config(settings))
+        return
+    try:
+        summary = align_dataset(settings)
+    except (DatasetError, ValueError, FileNotFoundError, BackendUnavailable) as error:
+        _fail(error)
+    keys = ["objective", "initial_loss", "final_loss", "implicit_accuracy", "fd_before", "fd_after", "steps", "seconds"]
+    console.print(json.dumps({k: summary[k] for k in keys}, indent=2), markup=False, highlight=False)
+
+
+@app.command()
 def generate(
     prompt: Annotated[str, typer.Option(help="text prompt, e.g. 'Sound of a dog_bark'")],
     out: Annotated[Path, typer.Option(help="folder for the clips and manifest.jsonl")],
     num: Annotated[int, typer.Option(help="number of clips")] = 4,
     seconds: Annotated[float, typer.Option(help="clip length")] = 4.0,
     seed: Annotated[int, typer.Option(help="seed of the first clip; clip k uses seed + k")] = 0,
-    steps: Annotated[int, typer.Option(help="sampler steps")] = 25,
-    guidance: Annotated[float, typer.Option(help="classifier-free guidance scale")] = 3.0,
+    steps: Annotated[int, typer.Option(help="sampler steps")] = 16,
+    guidance: Annotated[float, typer.Option(help="classifier-free guidance scale")] = 5.0,
     model: Annotated[Optional[Path], typer.Option(help="a tiny-T2A model folder (default: the configured/embedded T2A)")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML with a t2a: backend section")] = None,
 ) -> None:

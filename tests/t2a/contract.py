@@ -55,11 +55,7 @@ def diffusion_loss_is_per_sample(model, waveforms: list[np.ndarray]) -> None:
 
 def network(model) -> torch.nn.Module:
     """The denoising network a backend puts LoRA on."""
-    pipeline = getattr(model, "pipeline", None)
-    for candidate in (getattr(pipeline, "transformer", None), getattr(pipeline, "unet", None), getattr(model, "unet", None)):
-        if candidate is not None:
-            return candidate
-    raise AttributeError(f"{type(model).__name__} exposes no denoising network")
+    return model.network
 
 
 def lora_reference_is_the_untouched_base(model, waveform: np.ndarray, make_model: Callable, tmp_path) -> None:

@@ -7,10 +7,13 @@ from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
 
 def test_t2a_pretraining_resumes_and_exports(captioned_corpus, tmp_path, capsys):
     text = MiniLMText()
-    config = TinyT2AConfig(n_mels=16, max_seconds=0.5, block_out_channels=[8, 16], attention_head_dim=4, griffin_lim_iterations=2, max_text_tokens=8)
+    config = TinyT2AConfig(n_mels=16, max_seconds=0.5, patch_size=2, block_out_channels=[8, 16], attention_levels=1, attention_head_dim=4, griffin_lim_iterations=2, max_text_tokens=8)
     pretrain_t2a(captioned_corpus, tmp_path / "run", T2ATrainConfig(steps=2, batch_size=4, checkpoint_every=1), config, text)
     model = pretrain_t2a(captioned_corpus, tmp_path / "run", T2ATrainConfig(steps=4, batch_size=4, checkpoint_every=2), config, text)
     assert "resuming after step 2" in capsys.readouterr().err.replace("\n", " ")
     steps = [json.loads(line)["step"] for line in (tmp_path / "run/log.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 4]
+    assert (tmp_path / "run/features.npz").exists()
+    pretrain_t2a(None, tmp_path / "run", T2ATrainConfig(steps=5, batch_size=4, checkpoint_every=5), config, text)
+    assert [json.loads(line)["step"] for line in (tmp_path / "run/log.jsonl").read_text().splitlines()][-1] == 5
     assert len(TinyT2A.load(model, text=text).sample(["tone"], [0.25], 2, 2.0, [0])[0]) == 4000

@@ -11,7 +11,7 @@ from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
 from tests.t2a import contract
 
 pytestmark = pytest.mark.filterwarnings("ignore")
-SMALL = TinyT2AConfig(n_mels=16, max_seconds=0.5, block_out_channels=[8, 16], attention_head_dim=4, griffin_lim_iterations=2, max_text_tokens=8)
+SMALL = TinyT2AConfig(n_mels=16, max_seconds=0.5, patch_size=2, block_out_channels=[8, 16], attention_levels=1, attention_head_dim=4, griffin_lim_iterations=2, max_text_tokens=8)
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +59,29 @@ def test_save_load_round_trip(tmp_path, text):
     model.save(tmp_path / "t2a")
     again = TinyT2A.load(tmp_path / "t2a", text=text)
     assert torch.equal(again.mel_mean, model.mel_mean)
+    with torch.no_grad():
+        for p in model.unet.parameters():
+            p.copy_(p.half().float())
     np.testing.assert_allclose(again.sample(["rain"], [0.25], 2, 2.0, [3])[0], model.sample(["rain"], [0.25], 2, 2.0, [3])[0], atol=1e-6)
+
+
+def test_longer_than_the_window_is_tiled_and_starts_like_the_short_clip(text):
+    model = make_model(text)
+    short, long = model.sample(["rain", "rain"], [0.5, 1.2], 2, 2.0, [4, 4])
+    assert len(long) == 19200
+    np.testing.assert_allclose(long[160:7840], short[160:7840], atol=1e-6)
+
+
+def test_rejects_a_config_whose_shapes_cannot_work(text):
+    with pytest.raises(ValueError, match="patch_size"):
+        TinyT2A(TinyT2AConfig(n_mels=18, patch_size=4), text=text)
+    with pytest.raises(ValueError, match="attention_levels"):
+        TinyT2A(TinyT2AConfig(block_out_channels=[8, 16], attention_levels=3), text=text)
 
 
 def test_griffin_lim_recovers_a_tone(text):
     tone = (0.5 * np.sin(2 * np.pi * 1000 * np.arange(8000) / 16000)).astype(np.float32)
-    model = TinyT2A(TinyT2AConfig(n_mels=64, max_seconds=0.5, block_out_channels=[8, 16], attention_head_dim=4, griffin_lim_iterations=16), text=text)
+    model = TinyT2A(TinyT2AConfig(n_mels=64, max_seconds=0.5, patch_size=2, block_out_channels=[8, 16], attention_levels=1, attention_head_dim=4, griffin_lim_iterations=16), text=text)
     audio = model.to_waveform(model.log_mel(torch.from_numpy(tone)[None])[0], 8000, seed=0)
     peak = np.argmax(np.abs(np.fft.rfft(audio))) * 16000 / len(audio)
     assert abs(peak - 1000) < 150

@@ -122,6 +122,10 @@ class AudioLDM2T2A:
         )[0]
         return (prediction.float() - target).square().flatten(1).mean(1)
 
+    @property
+    def network(self) -> torch.nn.Module:
+        return self.pipeline.unet
+
     def add_lora(self, rank: int = 16, alpha: float | None = None) -> list[torch.nn.Parameter]:
         """LoRA on the UNet's attention projections; returns the only trainable parameters."""
         return inject_lora(self.pipeline.unet, LORA_TARGETS, rank, alpha)

@@ -48,6 +48,11 @@ class TextToAudio(Protocol):
     sample_rate: int
     max_seconds: float
 
+    @property
+    def network(self) -> torch.nn.Module:
+        """The denoising network that ``add_lora`` adapts (what aligned adapter files are saved from)."""
+        ...
+
     def sample(self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int]) -> list[np.ndarray]: ...
 
     def encode(self, waveforms: list[np.ndarray], sample_rate: int) -> EncodedAudio: ...

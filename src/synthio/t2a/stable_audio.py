@@ -126,6 +126,10 @@ class StableAudioT2A:
         )[0]
         return (prediction.float() - target).square().flatten(1).mean(1)
 
+    @property
+    def network(self) -> torch.nn.Module:
+        return self.pipeline.transformer
+
     def add_lora(self, rank: int = 16, alpha: float | None = None) -> list[torch.nn.Parameter]:
         """LoRA on the DiT's attention projections; returns the only trainable parameters (B initialised to 0)."""
         return inject_lora(self.pipeline.transformer, LORA_TARGETS, rank, alpha)

@@ -1,0 +1,180 @@
+"""Diffusion-DPO (Wallace et al. 2023) and the ERM ablation over any ``TextToAudio`` with LoRA.
+
+Why: DPO pulls the base model toward the real clips (winners) and away from its own template
+outputs (losers); ERM only pulls toward the winners. Both train LoRA alone. The reference of DPO
+is the same network inside ``t2a.reference()`` (adapters off): no second copy in memory.
+
+Pitfalls: noise and timestep must be shared inside a pair, or the loss compares noise draws, not
+the clips; at the start (LoRA B = 0) policy and reference are bit-identical, so the loss is log 2
+exactly, which the tests check. Multi-process runs (``accelerate launch``) shard each batch and
+average gradients; a batch must split evenly across processes so the average equals the
+one-process loss.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, Field
+
+from synthio.progress import console, progress_bar
+from synthio.t2a.base import EncodedAudio
+
+
+class AlignTrainConfig(BaseModel):
+    """Training settings of ``synthio align`` (the ``train:`` section of its YAML)."""
+
+    objective: Literal["dpo", "erm"] = "dpo"
+    beta: float = Field(2000.0, description="DPO temperature (the release's value)")
+    steps: int = 300
+    batch_size: int = Field(8, description="pairs (DPO) or real clips (ERM) per optimiser step, over all processes")
+    grad_accum: int = Field(1, description="micro-batches per optimiser step")
+    learning_rate: float = 1e-4
+    lora_rank: int = 8
+    ema_decay: float | None = Field(None, description="export an exponential moving average of the LoRA weights")
+    checkpoint_every: int = 50
+    seed: int = 0
+
+
+def dpo_loss(policy_w: torch.Tensor, policy_l: torch.Tensor, reference_w: torch.Tensor, reference_l: torch.Tensor, beta: float) -> torch.Tensor:
+    """Per pair ``-log sigmoid(-beta/2 * ((L_w - R_w) - (L_l - R_l)))`` (DESIGN §1, Diffusion-DPO)."""
+    return -F.logsigmoid(-beta / 2 * ((policy_w - reference_w) - (policy_l - reference_l)))
+
+
+def implicit_preference(policy_w, policy_l, reference_w, reference_l) -> torch.Tensor:
+    """True where the policy prefers the winner more than the reference does."""
+    return (policy_w - reference_w) - (policy_l - reference_l) < 0
+
+
+def pair_draws(seed: int, step: int, size: int, shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Pair indices, timesteps in (0.02, 0.98) and noises for one step, identical on every process."""
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + step)
+    return torch.randint(0, 2**31 - 1, (size,), generator=generator), 0.02 + 0.96 * torch.rand(size, generator=generator), torch.randn((size, *shape), generator=generator)
+
+
+def losses(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of: list[int], prompts: list[str], pairs: list[int], t, noise, reference: bool = True) -> dict[str, torch.Tensor]:
+    """Per-pair diffusion losses of winner and loser under the policy (and the reference), with shared ``t`` and ``noise``."""
+    wins = [winner_of[p] for p in pairs]
+    texts = [prompts[p] for p in pairs]
+    out = {"policy_w": t2a.diffusion_loss(winners.select(wins), texts, t, noise), "policy_l": t2a.diffusion_loss(losers.select(pairs), texts, t, noise)}
+    if reference:
+        with torch.no_grad(), t2a.reference():
+            out["reference_w"] = t2a.diffusion_loss(winners.select(wins), texts, t, noise)
+            out["reference_l"] = t2a.diffusion_loss(losers.select(pairs), texts, t, noise)
+    return out
+
+
+@torch.no_grad()
+def measure(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of: list[int], prompts: list[str], beta: float, seed: int, batch_size: int = 32) -> dict[str, float]:
+    """DPO loss, implicit accuracy and the winners' diffusion loss over every pair, with fixed draws."""
+    count = len(winner_of)
+    _, t, noise = pair_draws(seed, -1, count, tuple(losers.latents.shape[1:]))
+    totals = {"dpo_loss": 0.0, "implicit_accuracy": 0.0, "diffusion_loss": 0.0}
+    for start in range(0, count, batch_size):
+        index = list(range(start, min(count, start + batch_size)))
+        parts = losses(t2a, winners, losers, winner_of, prompts, index, t[index], noise[index])
+        totals["dpo_loss"] += float(dpo_loss(parts["policy_w"], parts["policy_l"], parts["reference_w"], parts["reference_l"], beta).double().sum())
+        totals["implicit_accuracy"] += float(implicit_preference(parts["policy_w"], parts["policy_l"], parts["reference_w"], parts["reference_l"]).sum())
+        totals["diffusion_loss"] += float(parts["policy_w"].double().sum())
+    return {key: value / count for key, value in totals.items()}
+
+
+def step_loss(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of: list[int], prompts: list[str], config: AlignTrainConfig, step: int, micro: int, process: int = 0, processes: int = 1) -> torch.Tensor:
+    """This process's share of one micro-batch's objective (the mean over processes is the full micro-batch's mean)."""
+    size = config.batch_size
+    if size % processes:
+        raise ValueError(f"batch_size {size} does not split evenly over {processes} processes")
+    draw, t, noise = pair_draws(config.seed, step * config.grad_accum + micro, size, tuple(losers.latents.shape[1:]))
+    pairs = (draw % len(winner_of)).tolist()
+    mine = list(range(process, size, processes))
+    pairs, t, noise = [pairs[i] for i in mine], t[mine], noise[mine]
+    parts = losses(t2a, winners, losers, winner_of, prompts, pairs, t, noise, reference=config.objective == "dpo")
+    if config.objective == "erm":
+        return parts["policy_w"].mean()
+    return dpo_loss(parts["policy_w"], parts["policy_l"], parts["reference_w"], parts["reference_l"], config.beta).mean()
+
+
+def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of: list[int], prompts: list[str], config: AlignTrainConfig, out: str | Path, accelerator=None) -> dict:
+    """Add LoRA to ``t2a`` and train it (resuming from ``OUT/checkpoint.pt``); returns measured losses, steps and seconds."""
+    from accelerate import Accelerator
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    accelerator = accelerator or Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="bf16" if torch.cuda.is_available() else "no")
+    params = t2a.add_lora(rank=config.lora_rank)
+    torch.manual_seed(config.seed)
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
+    ema = [p.detach().clone() for p in params] if config.ema_decay else None
+    before = measure(t2a, winners, losers, winner_of, prompts, config.beta, config.seed)
+    start, history, seconds = 0, [], 0.0
+    checkpoint = out / "checkpoint.pt"
+    if checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=True)
+        with torch.no_grad():
+            for p, saved in zip(params, state["lora"]):
+                p.copy_(saved)
+            if ema is not None and state.get("ema") is not None:
+                for e, saved in zip(ema, state["ema"]):
+                    e.copy_(saved)
+        optimizer.load_state_dict(state["optimizer"])
+        start, history, seconds = int(state["step"]), list(state["history"]), float(state["seconds"])
+        console.print(f"resuming alignment after step {start}")
+
+    def save(step: int) -> None:
+        if accelerator.is_main_process:
+            tmp = checkpoint.with_suffix(".tmp")
+            torch.save({"lora": [p.detach() for p in params], "ema": ema, "optimizer": optimizer.state_dict(), "step": step, "history": history, "seconds": seconds}, tmp)
+            tmp.replace(checkpoint)
+
+    started = time.time()
+    with progress_bar() as progress:
+        task = progress.add_task(f"align ({config.objective})", total=config.steps, completed=start, status="")
+        for step in range(start, config.steps):
+            optimizer.zero_grad(set_to_none=True)
+            total = 0.0
+            for micro in range(config.grad_accum):
+                with accelerator.autocast():
+                    loss = step_loss(t2a, winners, losers, winner_of, prompts, config, step, micro, accelerator.process_index, accelerator.num_processes) / config.grad_accum
+                loss.backward()
+                total += float(accelerator.reduce(loss.detach(), "mean")) if accelerator.num_processes > 1 else float(loss.detach())
+            if accelerator.num_processes > 1:
+                for p in params:
+                    p.grad = accelerator.reduce(p.grad if p.grad is not None else torch.zeros_like(p), "mean")
+            optimizer.step()
+            if ema is not None:
+                with torch.no_grad():
+                    for e, p in zip(ema, params):
+                        e.lerp_(p.detach(), 1 - config.ema_decay)
+            history.append(total)
+            progress.update(task, advance=1, status=f"loss {sum(history[-20:]) / len(history[-20:]):.4f}")
+            if (step + 1) % config.checkpoint_every == 0:
+                seconds += time.time() - started
+                started = time.time()
+                save(step + 1)
+    seconds += time.time() - started
+    if ema is not None:
+        with torch.no_grad():
+            for p, e in zip(params, ema):
+                p.copy_(e)
+    after = measure(t2a, winners, losers, winner_of, prompts, config.beta, config.seed)
+    key = "dpo_loss" if config.objective == "dpo" else "diffusion_loss"
+    result = {
+        "objective": config.objective,
+        "initial_loss": before[key],
+        "final_loss": after[key],
+        "implicit_accuracy": after["implicit_accuracy"],
+        "before": before,
+        "after": after,
+        "steps": config.steps,
+        "train_seconds": round(seconds, 1),
+        "loss_curve": history,
+    }
+    save(config.steps)
+    if accelerator.is_main_process:
+        (out / "train.json").write_text(json.dumps(result, indent=2))
+    return result

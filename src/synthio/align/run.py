@@ -1,0 +1,118 @@
+"""The alignment stage (``synthio align``): few-shot split -> DPO pairs -> LoRA training -> Frechet distance before and after.
+
+The distance is measured in the CLAP audio-embedding space between the real few-shot clips and
+one clip generated per real clip from "Sound of a {label}" at its duration, with the same seeds
+before and after training, so the only thing that changes is the adapter.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from synthio.align.dpo import AlignTrainConfig, train_alignment
+from synthio.align.pairs import make_pairs, read_losers
+from synthio.audio import fit_duration, read_audio, write_audio
+from synthio.backends import ClapSpec, T2ASpec, load_clap, load_t2a
+from synthio.clap.base import template_prompt
+from synthio.clap.frechet import frechet_distance
+from synthio.dataset import Clip, load_selection, parse_where
+from synthio.progress import console, say
+from synthio.split import few_shot_split
+from synthio.t2a.lora import save_lora
+
+FD_SEED = 7_000_000
+
+
+class AlignConfig(BaseModel):
+    """Settings of ``synthio align`` (YAML keys = these field names)."""
+
+    data_dir: Path
+    out: Path
+    where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the train pool")
+    n: int = Field(50, description="few-shot size (paper rule per class), the same split as `synthio evaluate`")
+    seed: int = 0
+    losers_per_clip: int = Field(2, description="k: base-model outputs per real clip")
+    sample_steps: int = Field(16, description="sampler steps for losers and the FD clips")
+    guidance: float = Field(5.0, description="classifier-free guidance for losers and the FD clips")
+    skip_bad: bool = False
+    train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
+    t2a: T2ASpec = Field(default_factory=T2ASpec)
+    clap: ClapSpec = Field(default_factory=ClapSpec)
+
+
+def few_shot_clips(config: AlignConfig, sample_rate: int, max_seconds: float) -> list[Clip]:
+    """The few-shot train part (same rule and seed as ``synthio evaluate``), clips longer than the model window centre-cropped."""
+    pool, problems = load_selection(config.data_dir, parse_where(config.where), sample_rate, config.skip_bad)
+    for problem in problems:
+        say("skipped", problem)
+    split = few_shot_split([c.label for c in pool], config.n, config.seed)
+    clips = [pool[i] for i in split.train]
+    limit = int(max_seconds * sample_rate)
+    long = [c for c in clips if len(c.samples) > limit]
+    if long:
+        console.print(f"{len(long)} clip(s) longer than the model's {max_seconds:g} s window are centre-cropped to it for alignment")
+    return [Clip(c.file_name, c.label, fit_duration(c.samples, limit, "pad", offset=(len(c.samples) - limit) // 2) if len(c.samples) > limit else c.samples, c.sample_rate, c.meta) for c in clips]
+
+
+def generate_for_fd(t2a, clips: list[Clip], folder: Path, steps: int, guidance: float, batch_size: int = 16) -> list[np.ndarray]:
+    """One clip per real clip from its template prompt (seed ``FD_SEED + i``), cached as ``folder/i.wav``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{i:04d}.wav" for i in range(len(clips))]
+    todo = sorted((i for i, p in enumerate(paths) if not p.exists()), key=lambda i: clips[i].seconds)
+    for start in range(0, len(todo), batch_size):
+        chunk = todo[start : start + batch_size]
+        waves = t2a.sample([template_prompt(clips[i].label) for i in chunk], [clips[i].seconds for i in chunk], steps, guidance, [FD_SEED + i for i in chunk])
+        for i, wave in zip(chunk, waves):
+            write_audio(paths[i], wave, t2a.sample_rate)
+    return [read_audio(p, t2a.sample_rate) for p in paths]
+
+
+def align_dataset(config: AlignConfig) -> dict:
+    """Run (or resume) the stage; writes ``OUT/adapter.safetensors``, ``OUT/align.json`` and returns the latter."""
+    out = config.out
+    summary_path = out / "align.json"
+    if summary_path.exists():
+        console.print(f"{summary_path} exists: alignment already done (delete the folder to redo it)")
+        return json.loads(summary_path.read_text())
+    started = time.time()
+    out.mkdir(parents=True, exist_ok=True)
+    t2a = load_t2a(config.t2a)
+    clap = load_clap(config.clap)
+    clips = few_shot_clips(config, t2a.sample_rate, t2a.max_seconds)
+    pairs = make_pairs(t2a, clips, out, config.losers_per_clip, config.seed, config.sample_steps, config.guidance)
+    real_embeddings = clap.embed_audio([c.samples for c in clips], t2a.sample_rate).numpy()
+    before = generate_for_fd(t2a, clips, out / "samples/before", config.sample_steps, config.guidance)
+    fd_before = frechet_distance(clap.embed_audio(before, t2a.sample_rate).numpy(), real_embeddings)
+
+    encoded = t2a.encode([c.samples for c in clips] + read_losers(pairs, t2a.sample_rate), t2a.sample_rate)
+    winners, losers = encoded.select(list(range(len(clips)))), encoded.select(list(range(len(clips), len(encoded))))
+    trained = train_alignment(t2a, winners, losers, [p.winner for p in pairs], [p.prompt for p in pairs], config.train, out / "train")
+    save_lora(t2a.network, out / "adapter.safetensors", metadata={"model": t2a.name, "objective": config.train.objective, "lora_rank": str(config.train.lora_rank)})
+
+    after = generate_for_fd(t2a, clips, out / "samples/after", config.sample_steps, config.guidance)
+    fd_after = frechet_distance(clap.embed_audio(after, t2a.sample_rate).numpy(), real_embeddings)
+    summary = {
+        "objective": config.train.objective,
+        "initial_loss": trained["initial_loss"],
+        "final_loss": trained["final_loss"],
+        "implicit_accuracy": trained["implicit_accuracy"],
+        "fd_before": fd_before,
+        "fd_after": fd_after,
+        "steps": trained["steps"],
+        "seconds": round(time.time() - started, 1),
+        "train_seconds": trained["train_seconds"],
+        "clips": len(clips),
+        "pairs": len(pairs),
+        "model": t2a.name,
+        "clap": getattr(clap, "name", type(clap).__name__),
+        "config": config.model_dump(mode="json"),
+    }
+    tmp = summary_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(summary, indent=2))
+    tmp.replace(summary_path)
+    return summary
