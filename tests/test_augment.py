@@ -1,56 +1,115 @@
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
-import torch
 
-from synthio.train.augment import CLASSIC_METHODS, AudiomentationsChain, GaussianNoise, PitchShift, SpecAugment, augmented_copies, get_method, seeded_global_rng
-from tests.conftest import tone
+import synthio.augment as augment
+from synthio.audio import read_audio
+from tests import augment_child
+from tests.conftest import make_folder
 
-
-def test_noise_hits_the_requested_snr():
-    x = tone(440, 1.0)
-    y = GaussianNoise(min_snr_db=20.0, max_snr_db=20.0)(x, 16000, seed=3)
-    snr = 10 * np.log10(np.mean(x.astype(np.float64) ** 2) / np.mean((y - x).astype(np.float64) ** 2))
-    assert snr == pytest.approx(20.0, abs=0.3)
+pytestmark = pytest.mark.filterwarnings("ignore")
 
 
-@pytest.mark.parametrize("augmentation", [GaussianNoise(), PitchShift(), AudiomentationsChain()])
-def test_waveform_augmentations_are_seeded_and_keep_length(augmentation):
-    x = tone(440, 0.5)
-    a, b, c = augmentation(x, 16000, 1), augmentation(x, 16000, 1), augmentation(x, 16000, 2)
-    assert a.shape == x.shape and a.dtype == np.float32
-    np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, c)
+@pytest.fixture
+def data(tmp_path):
+    return make_folder(tmp_path / "data", {"low": 6, "high": 6}, seconds=0.4)
 
 
-def test_pitch_shift_moves_the_peak():
-    x = tone(1000, 1.0)
-    y = PitchShift(min_semitones=12, max_semitones=12)(x, 16000, 0)
-    peak = np.argmax(np.abs(np.fft.rfft(y))) * 16000 / len(y)
-    assert peak == pytest.approx(2000, rel=0.03)
+def check_output(out: Path) -> tuple[list[dict], list[dict]]:
+    """Every kept row has a readable file, no duplicates, and the manifest agrees with metadata.csv."""
+    with open(out / "metadata.csv", newline="") as f:
+        kept = list(csv.DictReader(f))
+    manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert len({r["file_name"] for r in kept}) == len(kept)
+    assert len({r["id"] for r in manifest}) == len(manifest)
+    assert sorted(r["file_name"] for r in kept) == sorted(f"audio/{r['id']}.wav" for r in manifest if r["kept"])
+    for row in kept:
+        assert len(read_audio(out / row["file_name"], 16000)) > 0
+    for row in manifest:
+        assert (out / "work" / row["file"]).is_file() and row["clap_score"] is not None
+    assert sorted(p.name for p in (out / "audio").glob("*.wav")) == sorted(Path(r["file_name"]).name for r in kept)
+    return kept, manifest
 
 
-def test_global_rng_is_restored():
-    np.random.seed(5)
-    expected = np.random.rand()
-    np.random.seed(5)
-    with seeded_global_rng(123):
-        np.random.rand()
-    assert np.random.rand() == expected
+def test_augment_keeps_filtered_clips_and_reflects_on_rejected_ones(data, tmp_path):
+    augment_child.patch()
+    out = tmp_path / "out"
+    summary = augment.augment_dataset(augment_child.config(data, out))
+    kept, manifest = check_output(out)
+    assert summary["clips_real"] == 6 and summary["rounds"]["0"]["generated"] == 18
+    assert summary["kept"] == len(kept) == sum(r["kept"] for r in manifest)
+    for r, counts in summary["rounds"].items():
+        assert counts["kept"] + counts["rejected"] == counts["generated"]
+        if r != "0":
+            assert counts["generated"] == summary["rounds"][str(int(r) - 1)]["rejected"]
+    children = [r for r in manifest if r["round"] > 0]
+    assert all(r["parent_id"] in {m["id"] for m in manifest} and "quiet room" in r["caption"] for r in children)
+    assert all(float(r["clap_score"]) >= 0.5 for r in kept) and {r["label"] for r in kept} <= {"low", "high"}
+    assert set(summary["stage_seconds"]) >= {"split", "caption", "align", "captions", "generate", "filter", "write"}
+    assert (out / "work/align_dpo/adapter.safetensors").is_file()
+    again = augment.augment_dataset(augment_child.config(data, out))
+    assert again["generated"] == summary["generated"] and check_output(out) == (kept, manifest)
 
 
-def test_spec_augment_masks_bands_with_zero():
-    features = torch.ones(4, 50, 20)
-    out = SpecAugment(time_masks=1, max_time_fraction=0.2, freq_masks=1, max_freq_bins=5)(features, torch.Generator().manual_seed(0))
-    assert out.shape == features.shape
-    assert set(out.unique().tolist()) <= {0.0, 1.0}
-    assert (out == 0).any()
-    assert (out == 0).float().mean() < 0.5
+def test_template_captions_without_filter_keep_everything(data, tmp_path):
+    augment_child.patch()
+    config = augment_child.config(data, tmp_path / "out").model_copy(update={"captions": "template", "align": "none", "filter": False})
+    summary = augment.augment_dataset(config)
+    kept, _ = check_output(tmp_path / "out")
+    assert summary["kept"] == summary["generated"] == 18 and all(r["caption"].startswith("Sound of a ") for r in kept)
+    assert summary["models"]["llm"] is None
 
 
-def test_methods_registry_and_copies():
-    assert list(CLASSIC_METHODS) == ["gold", "noise", "pitch", "specaug", "audiomentations"]
-    assert get_method("gold").waveform is None and get_method("gold").spec_augment is None
-    with pytest.raises(ValueError, match="choose from"):
-        get_method("mixup")
-    copies = augmented_copies(tone(300), 16000, GaussianNoise(), 3, seed=7)
-    assert len(copies) == 3 and not np.array_equal(copies[0], copies[1])
+def test_auto_threshold_is_a_percentile_of_real_own_label_scores(data, tmp_path):
+    augment_child.patch()
+    config = augment_child.config(data, tmp_path / "out").model_copy(update={"threshold": "auto", "threshold_percentile": 50.0, "align": "none", "reflection_rounds": 0})
+    summary = augment.augment_dataset(config)
+    assert summary["threshold"] == pytest.approx(summary["real_scores"]["own_label"]["q50"], abs=1e-6)
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+@pytest.mark.slow
+def test_sigkill_at_any_moment_loses_and_duplicates_nothing(data, tmp_path):
+    """Kill at seven moments across the stages (each run resumes the last), then finish and check the output."""
+    out = tmp_path / "out"
+    work = out / "work"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, str(Path(__file__).with_name("augment_child.py")), str(data), str(out)]
+    moments = [
+        lambda: (work / "captions.json").exists(),
+        lambda: (work / "align_dpo/train/checkpoint.pt").exists(),
+        lambda: (work / "align_dpo/samples/after").is_dir(),
+        lambda: len(lines(work / "events.jsonl")) >= 4,
+        lambda: any('"scored"' in line for line in lines(work / "events.jsonl")),
+        lambda: (work / "reflection_1.json").exists(),
+        lambda: any('"round": 2' in line for line in lines(work / "events.jsonl")),
+    ]
+    rng = np.random.default_rng(0)
+    kills = 0
+    for reached in moments:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while process.poll() is None and not reached() and time.time() < deadline:
+            time.sleep(0.01)
+        time.sleep(float(rng.uniform(0.0, 0.2)))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait()
+    assert kills >= 5
+    subprocess.run(command, env=env, check=True, timeout=300, capture_output=True)
+    kept, manifest = check_output(out)
+    summary = json.loads((out / "run.json").read_text())
+    assert summary["generated"] == len(manifest) and summary["kept"] == len(kept)
+    assert summary["rounds"]["0"]["generated"] == 18

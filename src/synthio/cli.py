@@ -247,6 +247,49 @@ def align(
 
 
 @app.command()
+def augment(
+    data_dir: Annotated[Optional[Path], typer.Argument(help="audiofolder with metadata.csv (file_name,label,...)")] = None,
+    where: Annotated[Optional[list[str]], typer.Option(help="train pool filter COLUMN=V[,V2]; repeatable (e.g. fold=3)")] = None,
+    n: Annotated[Optional[int], typer.Option(help="few-shot size (paper rule per class; same split as evaluate)")] = None,
+    factor: Annotated[Optional[int], typer.Option(help="synthetic clips generated per real clip")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="split and generation seed")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output audiofolder: metadata.csv, audio/, manifest.jsonl, run.json, work/")] = None,
+    threshold: Annotated[Optional[str], typer.Option(help="CLAP score to keep a clip, or auto (a percentile of real clips' own-label scores)")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML with any setting (see --print-config); flags override it")] = None,
+    print_config: Annotated[bool, typer.Option("--print-config", help="print the resolved settings as YAML and exit")] = False,
+) -> None:
+    """Make a few-shot split bigger: caption, align (DPO), MixCap, generate, CLAP-filter, self-reflect.
+
+    OUT is an audiofolder of the kept synthetic clips; measure it with
+    `synthio evaluate DATA_DIR ... --extra-train OUT`. Rerun the same command to resume.
+    """
+    from synthio.augment import AugmentConfig, augment_dataset
+    from synthio.backends import BackendUnavailable
+    from synthio.config import ConfigError, dump_config, load_config
+    from synthio.dataset import DatasetError
+    from synthio.llm.base import LLMError
+    from synthio.llm.structured import StructuredOutputError
+
+    try:
+        parsed_threshold = threshold if threshold in (None, "auto") else float(threshold)
+    except ValueError:
+        _fail(ValueError(f"--threshold {threshold!r}: give a number such as 0.85, or auto"))
+    overrides = dict(data_dir=data_dir, out=out, where=where, n=n, factor=factor, seed=seed, threshold=parsed_threshold)
+    try:
+        settings = load_config(AugmentConfig, config, overrides)
+    except ConfigError as error:
+        _fail(error)
+    if print_config:
+        typer.echo(dump_config(settings))
+        return
+    try:
+        summary = augment_dataset(settings)
+    except (DatasetError, ValueError, FileNotFoundError, BackendUnavailable, LLMError, StructuredOutputError) as error:
+        _fail(error)
+    console.print(json.dumps({k: summary[k] for k in ["clips_real", "generated", "kept", "threshold", "rounds", "stage_seconds"]}, indent=2), markup=False, highlight=False)
+
+
+@app.command()
 def generate(
     prompt: Annotated[str, typer.Option(help="text prompt, e.g. 'Sound of a dog_bark'")],
     out: Annotated[Path, typer.Option(help="folder for the clips and manifest.jsonl")],

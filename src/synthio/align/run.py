@@ -60,7 +60,7 @@ def few_shot_clips(config: AlignConfig, sample_rate: int, max_seconds: float) ->
 
 
 def generate_for_fd(t2a, clips: list[Clip], folder: Path, steps: int, guidance: float, batch_size: int = 16) -> list[np.ndarray]:
-    """One clip per real clip from its template prompt (seed ``FD_SEED + i``), cached as ``folder/i.wav``."""
+    """One clip per real clip from its template prompt (seed ``FD_SEED + i``), cached as ``folder/i.wav`` (``samples/index.json`` names clip i)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{i:04d}.wav" for i in range(len(clips))]
     todo = sorted((i for i, p in enumerate(paths) if not p.exists()), key=lambda i: clips[i].seconds)
@@ -72,8 +72,11 @@ def generate_for_fd(t2a, clips: list[Clip], folder: Path, steps: int, guidance: 
     return [read_audio(p, t2a.sample_rate) for p in paths]
 
 
-def align_dataset(config: AlignConfig) -> dict:
-    """Run (or resume) the stage; writes ``OUT/adapter.safetensors``, ``OUT/align.json`` and returns the latter."""
+def align_dataset(config: AlignConfig, t2a=None, clap=None) -> dict:
+    """Run (or resume) the stage; writes ``OUT/adapter.safetensors``, ``OUT/align.json`` and returns the latter.
+
+    ``t2a`` / ``clap`` default to the configured backends; a ``t2a`` passed in gets the trained LoRA in place.
+    """
     out = config.out
     summary_path = out / "align.json"
     if summary_path.exists():
@@ -81,10 +84,12 @@ def align_dataset(config: AlignConfig) -> dict:
         return json.loads(summary_path.read_text())
     started = time.time()
     out.mkdir(parents=True, exist_ok=True)
-    t2a = load_t2a(config.t2a)
-    clap = load_clap(config.clap)
+    t2a = t2a if t2a is not None else load_t2a(config.t2a)
+    clap = clap if clap is not None else load_clap(config.clap)
     clips = few_shot_clips(config, t2a.sample_rate, t2a.max_seconds)
     pairs = make_pairs(t2a, clips, out, config.losers_per_clip, config.seed, config.sample_steps, config.guidance)
+    (out / "samples").mkdir(exist_ok=True)
+    (out / "samples/index.json").write_text(json.dumps([{"file_name": c.file_name, "label": c.label} for c in clips], indent=1))
     real_embeddings = clap.embed_audio([c.samples for c in clips], t2a.sample_rate).numpy()
     before = generate_for_fd(t2a, clips, out / "samples/before", config.sample_steps, config.guidance)
     fd_before = frechet_distance(clap.embed_audio(before, t2a.sample_rate).numpy(), real_embeddings)

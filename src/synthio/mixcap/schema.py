@@ -59,3 +59,83 @@ def extraction_messages(caption: str) -> list[ChatMessage]:
         {"role": "assistant", "content": EXTRACTION_EXAMPLE_ANSWER},
         {"role": "user", "content": f"{instruction}\nCaption: {caption}"},
     ]
+
+
+MAX_CAPTION_WORDS = 25
+
+
+def label_words(label: str) -> str:
+    return label.replace("_", " ").strip()
+
+
+def with_label(caption: str, label: str) -> tuple[str, bool]:
+    """``(caption, repaired)``: a caption that does not name the label gets "{label}, " in front (the repair counted in run.json)."""
+    caption = " ".join(caption.split()).strip(" ,;")
+    words = label_words(label)
+    if words.lower() in caption.lower():
+        return caption, False
+    return f"{words}, {caption}" if caption else f"Sound of a {words}", True
+
+
+class NewCaptions(BaseModel):
+    """Prompt 2's answer: new captions for one clip (at most 25 words each, at least one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    captions: list[str]
+
+    @field_validator("captions")
+    @classmethod
+    def _short(cls, captions: list[str]) -> list[str]:
+        kept = [" ".join(c.split()) for c in captions if isinstance(c, str) and c.strip()]
+        if not kept:
+            raise ValueError("captions must hold at least one non-empty caption")
+        for caption in kept:
+            if len(caption.split()) > MAX_CAPTION_WORDS:
+                raise ValueError(f"{caption!r} has more than {MAX_CAPTION_WORDS} words")
+        return kept
+
+
+class Revision(BaseModel):
+    """Prompt 3's answer: one rewritten caption."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    caption: str
+
+    @field_validator("caption")
+    @classmethod
+    def _short(cls, caption: str) -> str:
+        caption = " ".join(caption.split())
+        if not caption:
+            raise ValueError("caption must not be empty")
+        if len(caption.split()) > MAX_CAPTION_WORDS:
+            raise ValueError(f"the caption has more than {MAX_CAPTION_WORDS} words")
+        return caption
+
+
+WRITER_SYSTEM = "You write short, concrete captions of audio recordings, as in AudioCaps. Answer with JSON only."
+
+
+def writing_messages(label: str, events: list[str], scenes: list[str], count: int) -> list[ChatMessage]:
+    """Prompt 2: ``{"captions": [...]}``, ``count`` new captions containing the label, mostly reusing the pooled events and scenes."""
+    words = label_words(label)
+    pool = f"Events heard with it in other recordings: {', '.join(events) or 'none'}. Scenes: {', '.join(scenes) or 'none'}."
+    instruction = (
+        f'Write {count} different captions of recordings of "{words}". Each caption has at most {MAX_CAPTION_WORDS} words, '
+        f'contains the words "{words}", mostly reuses the events and scenes listed, may add one plausible new one, and never '
+        f'contradicts "{words}". Answer as JSON: {{"captions": [strings]}}.'
+    )
+    return [{"role": "system", "content": WRITER_SYSTEM}, {"role": "user", "content": f"{pool}\n{instruction}"}]
+
+
+def reflection_messages(rejected: str, label: str, accepted: list[str]) -> list[ChatMessage]:
+    """Prompt 3: ``{"caption": ...}``, the rejected caption rewritten to differ from the accepted ones while staying true to the label."""
+    words = label_words(label)
+    shown = "; ".join(accepted[:8]) or "none yet"
+    instruction = (
+        f'The caption "{rejected}" produced audio that did not sound like "{words}". Captions that worked: {shown}. '
+        f'Rewrite the rejected caption so that its events and scenes differ from the ones that worked, it clearly describes "{words}", '
+        f'and it has at most {MAX_CAPTION_WORDS} words. Answer as JSON: {{"caption": string}}.'
+    )
+    return [{"role": "system", "content": WRITER_SYSTEM}, {"role": "user", "content": instruction}]

@@ -1,0 +1,255 @@
+"""The Synthio pipeline (``synthio augment``): split -> caption -> align -> captions -> generate -> filter -> self-reflect -> write.
+
+Every stage is resumable. Captions and alignment write their result once (atomically) and are
+skipped when it exists; generation and filtering go through the append-only event log
+(``work/events.jsonl``, see ``synthio.manifest``), so a killed run loses at most the clips in
+flight and never records a clip twice. Output: ``OUT/metadata.csv`` + ``OUT/audio/`` (the kept
+clips, an audiofolder), ``OUT/manifest.jsonl`` (every clip ever generated, one row each) and
+``OUT/run.json`` (per-stage seconds, counts per round, the threshold and how it was chosen).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from synthio.align.dpo import AlignTrainConfig
+from synthio.audio import read_audio, write_audio
+from synthio.backends import CaptionerSpec, ClapSpec, LLMSpec, T2ASpec, load_captioner, load_clap, load_llm, load_t2a
+from synthio.clap.base import template_prompt
+from synthio.dataset import Clip, load_selection, parse_where
+from synthio.filter import auto_threshold, label_scores, real_score_report
+from synthio.manifest import EventLog, write_text_atomic
+from synthio.progress import console, progress_bar, say
+from synthio.split import few_shot_split
+
+SEED_STRIDE = 1_000_003
+
+
+class AugmentConfig(BaseModel):
+    """Settings of ``synthio augment`` (YAML keys = these field names; ``--print-config`` shows them all)."""
+
+    data_dir: Path
+    out: Path
+    where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the train pool")
+    n: int = Field(50, description="few-shot size (paper rule per class), the same split as `synthio evaluate`")
+    seed: int = 0
+    factor: int = Field(4, description="synthetic clips generated per real clip (round 0)")
+    captions: Literal["mixcap", "llm", "template"] = Field("mixcap", description="mixcap (prompts 1+2), llm (prompt 2 from the label alone) or template ('Sound of a {label}')")
+    align: Literal["dpo", "erm", "none"] = Field("dpo", description="align the T2A first with Diffusion-DPO, with plain ERM, or not at all")
+    filter: bool = Field(True, description="keep only clips whose CLAP score reaches the threshold")
+    threshold: float | Literal["auto"] = Field("auto", description="CLAP score p, or auto: a percentile of real clips' own-label scores")
+    threshold_percentile: float = 10.0
+    reflection_rounds: int = Field(2, description="self-reflection rounds (rewrite rejected captions, regenerate, refilter)")
+    sample_steps: int = 16
+    guidance: float = 5.0
+    batch_size: int = 16
+    skip_bad: bool = False
+    align_train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
+    t2a: T2ASpec = Field(default_factory=T2ASpec)
+    clap: ClapSpec = Field(default_factory=ClapSpec)
+    llm: LLMSpec = Field(default_factory=LLMSpec)
+    captioner: CaptionerSpec = Field(default_factory=CaptionerSpec)
+
+
+def few_shot_part(config: AugmentConfig, sample_rate: int) -> list[Clip]:
+    pool, problems = load_selection(config.data_dir, parse_where(config.where), sample_rate, config.skip_bad)
+    for problem in problems:
+        say("skipped", problem)
+    return [pool[i] for i in few_shot_split([c.label for c in pool], config.n, config.seed).train]
+
+
+class Stages:
+    """Times each stage and remembers the totals across resumed invocations (``work/timings.json``)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.seconds: dict[str, float] = json.loads(path.read_text()) if path.exists() else {}
+
+    def run(self, name: str, function):
+        started = time.time()
+        result = function()
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + time.time() - started, 1)
+        write_text_atomic(self.path, json.dumps(self.seconds, indent=2))
+        return result
+
+
+def cached_json(path: Path, compute):
+    """The JSON at ``path``, or ``compute()`` written there atomically."""
+    if path.exists():
+        return json.loads(path.read_text())
+    value = compute()
+    write_text_atomic(path, json.dumps(value, indent=1))
+    return value
+
+
+def augment_dataset(config: AugmentConfig) -> dict:
+    """Run (or resume) the pipeline and return ``run.json``'s content."""
+    out, work = config.out, config.out / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(work / "config.json", config.model_dump_json(indent=2))
+    stages = Stages(work / "timings.json")
+    t2a = load_t2a(config.t2a)
+    clap = load_clap(config.clap)
+    clips = stages.run("split", lambda: few_shot_part(config, t2a.sample_rate))
+    labels = [c.label for c in clips]
+    needs_llm = config.captions != "template" or (config.filter and config.reflection_rounds > 0)
+    llm = load_llm(config.llm) if needs_llm else None
+
+    def caption() -> list[str]:
+        return load_captioner(config.captioner).caption([c.samples for c in clips], t2a.sample_rate, labels)
+
+    real_captions = stages.run("caption", lambda: cached_json(work / "captions.json", caption))
+
+    if config.align != "none":
+        adapter = stages.run("align", lambda: align_stage(config, work, t2a, clap))
+        if not any("lora_" in name for name, _ in t2a.network.named_parameters()):
+            from synthio.t2a.lora import load_lora
+
+            t2a.add_lora(rank=config.align_train.lora_rank)
+            load_lora(t2a.network, adapter)
+
+    captions = stages.run("captions", lambda: cached_json(work / f"captions_{config.captions}.json", lambda: write_all_captions(config, llm, real_captions, labels)))
+
+    real_scores = label_scores(clap, [c.samples for c in clips], t2a.sample_rate, sorted(set(labels)))
+    label_order = sorted(set(labels))
+    own = [label_order.index(label) for label in labels]
+    report = real_score_report(real_scores, own)
+    own_scores = real_scores[np.arange(len(clips)), own].numpy()
+    threshold = auto_threshold(own_scores, config.threshold_percentile) if config.threshold == "auto" else float(config.threshold)
+    if not config.filter:
+        threshold = 0.0
+
+    log = EventLog(work / "events.jsonl")
+    jobs = [dict(id=f"{i:04d}-{j}-r0", index=i, slot=j, caption=captions["captions"][i][j], round=0, parent_id=None, seed=config.seed * SEED_STRIDE + i * 64 + j) for i in range(len(clips)) for j in range(config.factor)]
+    stages.run("generate", lambda: generate(t2a, clips, jobs, log, work, config))
+    stages.run("filter", lambda: score(clap, log, work, threshold, t2a.sample_rate, config))
+    for r in range(1, config.reflection_rounds + 1 if config.filter else 1):
+        state = log.load()
+        rejected = [row for row in state.values() if row["round"] == r - 1 and row.get("kept") is False]
+        if not rejected:
+            break
+        accepted = {label: [row["caption"] for row in state.values() if row["label"] == label and row.get("kept")] for label in label_order}
+
+        def revise() -> list[dict]:
+            from synthio.mixcap.captions import revise_caption
+
+            return [
+                dict(id=f"{row['index']:04d}-{row['slot']}-r{r}", index=row["index"], slot=row["slot"], round=r, parent_id=row["id"], seed=row["seed"] + r * 7919,
+                     caption=revise_caption(llm, row["caption"], row["label"], accepted[row["label"]], seed=row["seed"] + r)[0])
+                for row in rejected
+            ]
+
+        round_jobs = stages.run(f"reflect_{r}", lambda: cached_json(work / f"reflection_{r}.json", revise))
+        stages.run(f"generate_{r}", lambda: generate(t2a, clips, round_jobs, log, work, config))
+        stages.run(f"filter_{r}", lambda: score(clap, log, work, threshold, t2a.sample_rate, config))
+
+    state = log.load()
+    stages.run("write", lambda: write_output(out, work, clips, state))
+    rounds = sorted({row["round"] for row in state.values()})
+    summary = {
+        "clips_real": len(clips),
+        "threshold": threshold,
+        "threshold_rule": "no filter" if not config.filter else (f"auto: {config.threshold_percentile:g}th percentile of real clips' own-label scores" if config.threshold == "auto" else "fixed"),
+        "real_scores": report,
+        "rounds": {str(r): {"generated": sum(row["round"] == r for row in state.values()), "kept": sum(row["round"] == r and bool(row.get("kept")) for row in state.values()), "rejected": sum(row["round"] == r and row.get("kept") is False for row in state.values())} for r in rounds},
+        "kept": sum(bool(row.get("kept")) for row in state.values()),
+        "generated": len(state),
+        "captions_repaired": captions.get("repaired", 0),
+        "stage_seconds": stages.seconds,
+        "models": {"t2a": t2a.name, "clap": clap.name, "llm": llm.name if llm else None},
+        "config": json.loads(config.model_dump_json()),
+    }
+    write_text_atomic(out / "run.json", json.dumps(summary, indent=2))
+    return summary
+
+
+def align_stage(config: AugmentConfig, work: Path, t2a, clap) -> str:
+    """Align ``t2a`` in place (LoRA) unless ``work/align_*/align.json`` exists; return the adapter file."""
+    from synthio.align.run import AlignConfig, align_dataset
+
+    align = AlignConfig(
+        data_dir=config.data_dir, out=work / f"align_{config.align}", where=config.where, n=config.n, seed=config.seed, sample_steps=config.sample_steps,
+        guidance=config.guidance, skip_bad=config.skip_bad, train=config.align_train.model_copy(update={"objective": config.align, "seed": config.seed}), t2a=config.t2a, clap=config.clap,
+    )
+    align_dataset(align, t2a=t2a, clap=clap)
+    return str(align.out / "adapter.safetensors")
+
+
+def write_all_captions(config: AugmentConfig, llm, real_captions: list[str], labels: list[str]) -> dict:
+    """``{"captions": [[factor captions] per real clip], "repaired": count}`` for the configured caption mode."""
+    if config.captions == "template":
+        return {"captions": [[template_prompt(label)] * config.factor for label in labels], "repaired": 0}
+    from synthio.mixcap.captions import Pool, extract_pools, write_captions
+
+    pools = extract_pools(llm, real_captions, labels, seed=config.seed) if config.captions == "mixcap" else {label: Pool() for label in labels}
+    written, repaired = [], 0
+    with progress_bar() as progress:
+        task = progress.add_task(f"captions ({config.captions})", total=len(labels), status="")
+        for i, label in enumerate(labels):
+            captions, fixed = write_captions(llm, label, pools[label], config.factor, seed=config.seed * SEED_STRIDE + i)
+            written.append(captions)
+            repaired += fixed
+            progress.update(task, advance=1)
+    return {"captions": written, "repaired": repaired, "pools": {label: {"events": p.events, "scenes": p.scenes} for label, p in pools.items()}}
+
+
+def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path, config: AugmentConfig) -> None:
+    """Generate every job without a ``generated`` event (duration = its real clip's), recording each after its file is complete."""
+    done = log.load()
+    todo = sorted((job for job in jobs if job["id"] not in done), key=lambda job: clips[job["index"]].seconds)
+    if not todo:
+        return
+    with progress_bar() as progress:
+        task = progress.add_task("generate", total=len(todo), status="")
+        for start in range(0, len(todo), config.batch_size):
+            chunk = todo[start : start + config.batch_size]
+            waves = t2a.sample([job["caption"] for job in chunk], [clips[job["index"]].seconds for job in chunk], config.sample_steps, config.guidance, [job["seed"] for job in chunk])
+            rows = []
+            for job, wave in zip(chunk, waves):
+                name = f"clips/{job['id']}.wav"
+                write_audio(work / name, wave, t2a.sample_rate)
+                clip = clips[job["index"]]
+                rows.append({**job, "event": "generated", "file": name, "label": clip.label, "parent_file": clip.file_name, "seconds": clip.seconds})
+            log.append(rows)
+            progress.update(task, advance=len(chunk))
+
+
+def score(clap, log: EventLog, work: Path, threshold: float, sample_rate: int, config: AugmentConfig) -> None:
+    """CLAP-score every generated clip not yet scored against "Sound of a {label}"; kept = score >= threshold."""
+    from synthio.clap.base import score as clap_score_of
+
+    todo = [row for row in log.load().values() if "clap_score" not in row]
+    for start in range(0, len(todo), 64):
+        chunk = todo[start : start + 64]
+        values = clap_score_of(clap, [read_audio(work / row["file"], sample_rate) for row in chunk], sample_rate, [template_prompt(row["label"]) for row in chunk])
+        log.append([{"id": row["id"], "event": "scored", "clap_score": float(v), "kept": bool(v >= threshold) or not config.filter} for row, v in zip(chunk, values.tolist())])
+
+
+def write_output(out: Path, work: Path, clips: list[Clip], state: dict[str, dict]) -> None:
+    """Copy kept clips to ``OUT/audio``, then write ``metadata.csv`` and ``manifest.jsonl`` atomically."""
+    kept = [row for row in state.values() if row.get("kept")]
+    (out / "audio").mkdir(parents=True, exist_ok=True)
+    for row in kept:
+        target = out / "audio" / Path(row["file"]).name
+        if not target.exists():
+            tmp = target.with_name(f".{target.name}.tmp")
+            shutil.copyfile(work / row["file"], tmp)
+            tmp.replace(target)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["file_name", "label", "caption", "clap_score", "round", "parent_file"], lineterminator="\n")
+    writer.writeheader()
+    for row in kept:
+        writer.writerow({"file_name": f"audio/{Path(row['file']).name}", "label": row["label"], "caption": row["caption"], "clap_score": f"{row['clap_score']:.4f}", "round": row["round"], "parent_file": row["parent_file"]})
+    write_text_atomic(out / "metadata.csv", buffer.getvalue())
+    fields = ["id", "file", "label", "caption", "parent_id", "parent_file", "seed", "round", "seconds", "clap_score", "kept"]
+    write_text_atomic(out / "manifest.jsonl", "".join(json.dumps({k: row.get(k) for k in fields}) + "\n" for row in state.values()))
+    console.print(f"kept {len(kept)} of {len(state)} generated clips")
