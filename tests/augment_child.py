@@ -16,9 +16,11 @@ def config(data: Path, out: Path) -> augment.AugmentConfig:
     )
 
 
-def patch() -> None:
-    augment.load_t2a = lambda spec: small_t2a()
-    augment.load_llm = lambda spec: ScriptedLLM()
+def patch(monkeypatch=None) -> None:
+    """Swap the T2A and LLM loaders (through pytest's ``monkeypatch`` when given, so they are restored)."""
+    setattr_ = monkeypatch.setattr if monkeypatch is not None else setattr
+    setattr_(augment, "load_t2a", lambda spec: small_t2a())
+    setattr_(augment, "load_llm", lambda spec: ScriptedLLM())
 
 
 if __name__ == "__main__":

@@ -39,8 +39,8 @@ def check_output(out: Path) -> tuple[list[dict], list[dict]]:
     return kept, manifest
 
 
-def test_augment_keeps_filtered_clips_and_reflects_on_rejected_ones(data, tmp_path):
-    augment_child.patch()
+def test_augment_keeps_filtered_clips_and_reflects_on_rejected_ones(data, tmp_path, monkeypatch):
+    augment_child.patch(monkeypatch)
     out = tmp_path / "out"
     summary = augment.augment_dataset(augment_child.config(data, out))
     kept, manifest = check_output(out)
@@ -59,8 +59,8 @@ def test_augment_keeps_filtered_clips_and_reflects_on_rejected_ones(data, tmp_pa
     assert again["generated"] == summary["generated"] and check_output(out) == (kept, manifest)
 
 
-def test_template_captions_without_filter_keep_everything(data, tmp_path):
-    augment_child.patch()
+def test_template_captions_without_filter_keep_everything(data, tmp_path, monkeypatch):
+    augment_child.patch(monkeypatch)
     config = augment_child.config(data, tmp_path / "out").model_copy(update={"captions": "template", "align": "none", "filter": False})
     summary = augment.augment_dataset(config)
     kept, _ = check_output(tmp_path / "out")
@@ -68,8 +68,8 @@ def test_template_captions_without_filter_keep_everything(data, tmp_path):
     assert summary["models"]["llm"] is None
 
 
-def test_auto_threshold_is_a_percentile_of_real_own_label_scores(data, tmp_path):
-    augment_child.patch()
+def test_auto_threshold_is_a_percentile_of_real_own_label_scores(data, tmp_path, monkeypatch):
+    augment_child.patch(monkeypatch)
     config = augment_child.config(data, tmp_path / "out").model_copy(update={"threshold": "auto", "threshold_percentile": 50.0, "align": "none", "reflection_rounds": 0})
     summary = augment.augment_dataset(config)
     assert summary["threshold"] == pytest.approx(summary["real_scores"]["own_label"]["q50"], abs=1e-6)

@@ -61,3 +61,23 @@ def test_auto_seconds():
 def test_val_group_column_must_exist(folder, tmp_path):
     with pytest.raises(ValueError, match="--val-group source"):
         evaluate(config(folder, tmp_path / "out", val_group="source"))
+
+
+def test_synthetic_methods_run_the_pipeline_per_split_and_sweep_factors(folder, tmp_path, monkeypatch):
+    from tests import augment_child
+
+    augment_child.patch(monkeypatch)
+    (tmp_path / "augment.yaml").write_text("sample_steps: 2\nbatch_size: 4\nthreshold: 0.0\nreflection_rounds: 0\nalign_train: {steps: 2, batch_size: 2}\n")
+    runs = evaluate(config(folder, tmp_path / "out", methods=["gold", "vanilla-syn", "no-dpo"], factor=[1, 2], augment_config=tmp_path / "augment.yaml"))["runs"]
+    rows = {r["method"]: r["train_rows"] for r in runs}
+    assert rows == {"gold": 6, "vanilla-syn@1x": 12, "vanilla-syn@2x": 18, "no-dpo@1x": 12, "no-dpo@2x": 18}
+    assert (tmp_path / "out/synthetic/vanilla-syn-x2-n6-s0/metadata.csv").is_file()
+    assert json.loads((tmp_path / "out/synthetic/no-dpo-x1-n6-s0/run.json").read_text())["config"]["captions"] == "mixcap"
+
+
+def test_retrieval_takes_the_clap_nearest_pool_clips(folder, tmp_path):
+    pool = make_folder(tmp_path / "pool", {"low": 4, "high": 4, "other": 4})
+    runs = evaluate(config(folder, tmp_path / "out", methods=["retrieval"], factor=[2], retrieval_pool=pool))["runs"]
+    assert runs[0]["method"] == "retrieval" and runs[0]["train_rows"] == 18
+    with pytest.raises(ValueError, match="retrieval-pool"):
+        evaluate(config(folder, tmp_path / "out2", methods=["retrieval"]))

@@ -28,6 +28,17 @@ from synthio.train.classifiers import build_classifier
 from synthio.train.trainer import TrainConfig, accuracy, macro_f1, predict_logits, train_classifier
 
 EXTRA_PREFIX = "extra:"
+SYNTHETIC_METHODS: dict[str, dict] = {
+    "vanilla-syn": {"captions": "template", "align": "none", "filter": False, "reflection_rounds": 0},
+    "llm-caps": {"captions": "llm", "align": "none", "filter": False, "reflection_rounds": 0},
+    "synthio": {},
+    "template-captions": {"captions": "template"},
+    "erm": {"align": "erm"},
+    "no-reflection": {"reflection_rounds": 0},
+    "no-mixcap": {"captions": "llm"},
+    "no-dpo": {"align": "none"},
+}
+RETRIEVAL = "retrieval"
 
 
 class EvaluateConfig(BaseModel):
@@ -48,6 +59,9 @@ class EvaluateConfig(BaseModel):
     seconds: float | None = Field(None, description="clip length for the classifier (default: 95th percentile of the pool, up to 10 s)")
     copies: int = Field(4, description="augmented copies per real clip for waveform methods")
     extra_train: list[Path] = Field(default_factory=list, description="audiofolders whose rows are added as method extra:NAME")
+    factor: list[int] = Field(default_factory=lambda: [4], description="synthetic (and retrieved) clips per real clip; several = a sweep, methods named NAME@Kx")
+    augment_config: Path | None = Field(None, description="YAML of `synthio augment` settings (backends, threshold, ...) for the synthetic methods")
+    retrieval_pool: Path | None = Field(None, description="audiofolder the retrieval method draws CLAP-nearest clips from (e.g. the pretraining corpus)")
     skip_bad: bool = False
     steps: int = 300
     batch_size: int = 32
@@ -59,7 +73,8 @@ class EvaluateConfig(BaseModel):
     @classmethod
     def _known_methods(cls, methods: list[str]) -> list[str]:
         for name in methods:
-            get_method(name)
+            if name not in SYNTHETIC_METHODS and name != RETRIEVAL:
+                get_method(name)
         return methods
 
     @field_validator("n", "seeds", "methods")
@@ -92,6 +107,41 @@ def featurize(model, waveforms: list[np.ndarray], num_samples: int, batch_size: 
         fitted = [fit_duration(w, num_samples, "pad", offset=max(0, (len(w) - num_samples) // 2)) for w in chunk]
         out.append(model.featurize(torch.from_numpy(np.stack(fitted))).cpu())
     return torch.cat(out)
+
+
+def synthetic_clips(config: EvaluateConfig, name: str, n: int, seed: int, factor: int, labels: list[str]) -> list[Clip]:
+    """Run (or resume) ``synthio augment`` for one split with the method's settings; its kept clips."""
+    from synthio.augment import AugmentConfig, augment_dataset
+    from synthio.config import load_config
+
+    out = config.out / "synthetic" / f"{name}-x{factor}-n{n}-s{seed}"
+    overrides = {"data_dir": config.data_dir, "out": out, "where": config.train_where, "n": n, "seed": seed, "factor": factor, "skip_bad": config.skip_bad, **SYNTHETIC_METHODS[name]}
+    augment_dataset(load_config(AugmentConfig, config.augment_config, overrides))
+    clips, _ = load_extra(out, labels, config.sample_rate)
+    return clips
+
+
+def retrieved_clips(config: EvaluateConfig, train: list[Clip], factor: int, cache: dict) -> list[Clip]:
+    """``factor`` clips per real clip of each label: the pool clips nearest to "Sound of a {label}" in CLAP space."""
+    from synthio.backends import BackendsConfig, load_clap
+    from synthio.clap.base import template_prompt
+    from synthio.config import load_config
+    from synthio.dataset import load_selection
+
+    if config.retrieval_pool is None:
+        raise ValueError("the retrieval method needs --retrieval-pool (an audiofolder, e.g. the pretraining corpus)")
+    if "pool" not in cache:
+        clap = load_clap(load_config(BackendsConfig, config.augment_config).clap if config.augment_config else BackendsConfig().clap)
+        pool, _ = load_selection(config.retrieval_pool, None, config.sample_rate, skip_bad=True)
+        cache.update(pool=pool, clap=clap, audio=clap.embed_audio([c.samples for c in pool], config.sample_rate))
+    pool, clap, audio = cache["pool"], cache["clap"], cache["audio"]
+    picked = []
+    for label in sorted({c.label for c in train}):
+        count = factor * sum(c.label == label for c in train)
+        text = clap.embed_text([template_prompt(label)])[0]
+        for i in (audio @ text).argsort(descending=True)[:count].tolist():
+            picked.append(Clip(pool[i].file_name, label, pool[i].samples, pool[i].sample_rate, pool[i].meta))
+    return picked
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -148,7 +198,11 @@ def evaluate(config: EvaluateConfig) -> dict:
     test_labels = np.array([label_index[c.label] for c in parts.test])
     extra_labels = {name: torch.tensor([label_index[c.label] for c in clips]) for name, clips in extras.items()}
 
-    methods = list(config.methods) + list(extras)
+    generated = [m for m in config.methods if m in SYNTHETIC_METHODS or m == RETRIEVAL]
+    labelled = {(m, f): m if len(config.factor) == 1 else f"{m}@{f}x" for m in generated for f in config.factor}
+    methods = [m for m in config.methods if m not in generated] + list(labelled.values()) + list(extras)
+    source = {label: key for key, label in labelled.items()}
+    retrieval_cache: dict = {}
     header = {
         "fingerprint": fingerprint,
         "config": config.model_dump(mode="json"),
@@ -174,6 +228,16 @@ def evaluate(config: EvaluateConfig) -> dict:
                 if name in extras:
                     features = torch.cat([features, extra_features[name]])
                     labels = torch.cat([labels, extra_labels[name]])
+                elif name in source:
+                    method, factor = source[name]
+                    train_clips = [parts.train[i] for i in split.train]
+                    if method == RETRIEVAL:
+                        added = retrieved_clips(config, train_clips, factor, retrieval_cache)
+                    else:
+                        added = synthetic_clips(config, method, n, seed, factor, parts.labels)
+                    if added:
+                        features = torch.cat([features, featurize(featurizer, [c.samples for c in added], num_samples)])
+                        labels = torch.cat([labels, torch.tensor([label_index[c.label] for c in added], dtype=torch.long)])
                 else:
                     method = get_method(name)
                     spec_augment = method.spec_augment
