@@ -87,3 +87,16 @@ def test_generate_writes_clips_and_manifest(tmp_path):
     assert [r["seed"] for r in rows] == [0, 1] and all((tmp_path / "gen" / r["file_name"]).is_file() for r in rows)
     too_long = runner.invoke(app, [*args[:6], "9", *args[7:]])
     assert too_long.exit_code == 2 and "outside" in too_long.output
+
+
+def test_augment_and_align_print_their_config_and_reject_bad_settings(tmp_path, folder):
+    printed = runner.invoke(app, ["augment", str(folder), "--out", str(tmp_path / "o"), "--n", "6", "--threshold", "0.85", "--print-config"])
+    assert printed.exit_code == 0 and "threshold: 0.85" in printed.output and "reflection_rounds: 2" in printed.output
+    bad = runner.invoke(app, ["augment", str(folder), "--out", str(tmp_path / "o"), "--threshold", "high"])
+    assert bad.exit_code == 2 and "--threshold" in bad.output
+    too_many = runner.invoke(app, ["augment", str(folder), "--out", str(tmp_path / "o"), "--factor", "100"])
+    assert too_many.exit_code == 2 and "factor" in too_many.output
+    align = runner.invoke(app, ["align", str(folder), "--out", str(tmp_path / "a"), "--objective", "erm", "--print-config"])
+    assert align.exit_code == 0 and "objective: erm" in align.output
+    wrong = runner.invoke(app, ["align", str(folder), "--out", str(tmp_path / "a"), "--objective", "ppo"])
+    assert wrong.exit_code == 2 and "objective" in wrong.output

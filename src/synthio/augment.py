@@ -32,6 +32,12 @@ from synthio.progress import console, progress_bar, say
 from synthio.split import few_shot_split
 
 SEED_STRIDE = 1_000_003
+MAX_FACTOR = 64
+
+
+def clip_seed(seed: int, index: int, slot: int, round_: int) -> int:
+    """The sampling seed of generated clip ``slot`` of real clip ``index`` in reflection round ``round_`` (distinct for all)."""
+    return ((seed * 16 + round_) * 1_000_000 + index) * MAX_FACTOR + slot
 
 
 class AugmentConfig(BaseModel):
@@ -42,13 +48,13 @@ class AugmentConfig(BaseModel):
     where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the train pool")
     n: int = Field(50, description="few-shot size (paper rule per class), the same split as `synthio evaluate`")
     seed: int = 0
-    factor: int = Field(4, description="synthetic clips generated per real clip (round 0)")
+    factor: int = Field(4, ge=1, le=MAX_FACTOR, description="synthetic clips generated per real clip (round 0)")
     captions: Literal["mixcap", "llm", "template"] = Field("mixcap", description="mixcap (prompts 1+2), llm (prompt 2 from the label alone) or template ('Sound of a {label}')")
     align: Literal["dpo", "erm", "none"] = Field("dpo", description="align the T2A first with Diffusion-DPO, with plain ERM, or not at all")
     filter: bool = Field(True, description="keep only clips whose CLAP score reaches the threshold")
     threshold: float | Literal["auto"] = Field("auto", description="CLAP score p, or auto: a percentile of real clips' own-label scores")
     threshold_percentile: float = 10.0
-    reflection_rounds: int = Field(2, description="self-reflection rounds (rewrite rejected captions, regenerate, refilter)")
+    reflection_rounds: int = Field(2, ge=0, le=15, description="self-reflection rounds (rewrite rejected captions, regenerate, refilter)")
     sample_steps: int = 16
     guidance: float = 5.0
     batch_size: int = 16
@@ -129,7 +135,7 @@ def augment_dataset(config: AugmentConfig) -> dict:
         threshold = 0.0
 
     log = EventLog(work / "events.jsonl")
-    jobs = [dict(id=f"{i:04d}-{j}-r0", index=i, slot=j, caption=captions["captions"][i][j], round=0, parent_id=None, seed=config.seed * SEED_STRIDE + i * 64 + j) for i in range(len(clips)) for j in range(config.factor)]
+    jobs = [dict(id=f"{i:04d}-{j}-r0", index=i, slot=j, caption=captions["captions"][i][j], round=0, parent_id=None, seed=clip_seed(config.seed, i, j, 0)) for i in range(len(clips)) for j in range(config.factor)]
     stages.run("generate", lambda: generate(t2a, clips, jobs, log, work, config))
     stages.run("filter", lambda: score(clap, log, work, threshold, t2a.sample_rate, config))
     for r in range(1, config.reflection_rounds + 1 if config.filter else 1):
@@ -143,8 +149,8 @@ def augment_dataset(config: AugmentConfig) -> dict:
             from synthio.mixcap.captions import revise_caption
 
             return [
-                dict(id=f"{row['index']:04d}-{row['slot']}-r{r}", index=row["index"], slot=row["slot"], round=r, parent_id=row["id"], seed=row["seed"] + r * 7919,
-                     caption=revise_caption(llm, row["caption"], row["label"], accepted[row["label"]], seed=row["seed"] + r)[0])
+                dict(id=f"{row['index']:04d}-{row['slot']}-r{r}", index=row["index"], slot=row["slot"], round=r, parent_id=row["id"], seed=clip_seed(config.seed, row["index"], row["slot"], r),
+                     caption=revise_caption(llm, row["caption"], row["label"], accepted[row["label"]], seed=clip_seed(config.seed, row["index"], row["slot"], r))[0])
                 for row in rejected
             ]
 

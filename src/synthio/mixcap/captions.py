@@ -49,7 +49,7 @@ def write_captions(llm, label: str, pool: Pool, count: int, seed: int, share: fl
         answer = chat_json(llm, writing_messages(label, events, scenes, count), NewCaptions, seed=seed * 101 + attempt)
         for caption in answer.captions:
             fixed, was_repaired = with_label(caption, label)
-            if fixed not in captions and len(captions) < count:
+            if fixed.lower() not in (c.lower() for c in captions) and len(captions) < count:
                 captions.append(fixed)
                 repaired += was_repaired
         attempt += 1
