@@ -2,6 +2,7 @@ import json
 
 from typer.testing import CliRunner
 
+from synthio.audio import read_audio
 from synthio.cli import app
 from tests.test_dataset import broken_folder
 
@@ -85,8 +86,10 @@ def test_generate_writes_clips_and_manifest(tmp_path):
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in (tmp_path / "gen" / "manifest.jsonl").read_text().splitlines()]
     assert [r["seed"] for r in rows] == [0, 1] and all((tmp_path / "gen" / r["file_name"]).is_file() for r in rows)
-    too_long = runner.invoke(app, [*args[:6], "9", *args[7:]])
-    assert too_long.exit_code == 2 and "outside" in too_long.output
+    longer = runner.invoke(app, [*args[:6], "1.2", *args[7:-1], str(tmp_path / "long")])
+    assert longer.exit_code == 0 and all(len(read_audio(p, 16000)) == 19200 for p in (tmp_path / "long").glob("*.wav"))
+    empty = runner.invoke(app, [*args[:6], "0", *args[7:]])
+    assert empty.exit_code == 2 and "duration" in empty.output
 
 
 def test_augment_and_align_print_their_config_and_reject_bad_settings(tmp_path, folder):

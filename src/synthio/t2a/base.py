@@ -10,6 +10,7 @@ of DPO without a second copy of the weights.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ def check_sample_args(prompts: list[str], seconds: list[float], seeds: list[int]
         if not prompt or not prompt.strip():
             raise ValueError("empty prompt")
         if not 0 < s <= max_seconds:
-            raise ValueError(f"duration {s} s for {prompt!r} is outside (0, {max_seconds}] s, this model's range")
+            raise ValueError(f"duration {s} s for {prompt!r} is outside (0, {max_seconds}] s, this model's range" if math.isfinite(max_seconds) else f"duration {s} s for {prompt!r} must be positive")
 
 
 def prepare_waveforms(waveforms: list[np.ndarray], sample_rate: int, model_sample_rate: int, max_seconds: float) -> tuple[list[np.ndarray], list[float]]:
