@@ -39,3 +39,12 @@ def test_errors():
     with pytest.raises(ValueError):
         per_class_counts(["a"], 0)
     assert stratified_sample(["a", "b"], 1, np.random.default_rng(0)) == [0, 1]
+
+
+def test_few_shot_selection_loads_the_split_that_evaluate_draws(folder, tmp_path):
+    from synthio.dataset import load_selection
+    from synthio.split import FewShotSelection
+
+    clips = FewShotSelection(data_dir=folder, out=tmp_path, where=["split=train"], n=6, seed=1).load(16000)
+    pool, _ = load_selection(folder, {"split": {"train"}}, 16000)
+    assert [c.file_name for c in clips] == [pool[i].file_name for i in few_shot_split([c.label for c in pool], 6, 1).train]

@@ -19,17 +19,17 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from synthio.align.dpo import AlignTrainConfig
 from synthio.audio import read_audio, write_audio
 from synthio.backends import CaptionerSpec, ClapSpec, LLMSpec, T2ASpec, load_captioner, load_clap, load_llm, load_t2a
 from synthio.clap.base import template_prompt
-from synthio.dataset import Clip, load_selection, parse_where
+from synthio.dataset import Clip
 from synthio.filter import auto_threshold, label_scores, real_score_report
 from synthio.manifest import EventLog, write_text_atomic
-from synthio.progress import console, progress_bar, say
-from synthio.split import few_shot_split
+from synthio.progress import console, progress_bar
+from synthio.split import FewShotSelection
 
 SEED_STRIDE = 1_000_003
 MAX_FACTOR = 64
@@ -40,14 +40,9 @@ def clip_seed(seed: int, index: int, slot: int, round_: int) -> int:
     return ((seed * 16 + round_) * 1_000_000 + index) * MAX_FACTOR + slot
 
 
-class AugmentConfig(BaseModel):
+class AugmentConfig(FewShotSelection):
     """Settings of ``synthio augment`` (YAML keys = these field names; ``--print-config`` shows them all)."""
 
-    data_dir: Path
-    out: Path
-    where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the train pool")
-    n: int = Field(50, description="few-shot size (paper rule per class), the same split as `synthio evaluate`")
-    seed: int = 0
     factor: int = Field(4, ge=1, le=MAX_FACTOR, description="synthetic clips generated per real clip (round 0)")
     captions: Literal["mixcap", "llm", "template"] = Field("mixcap", description="mixcap (prompts 1+2), llm (prompt 2 from the label alone) or template ('Sound of a {label}')")
     align: Literal["dpo", "erm", "none"] = Field("dpo", description="align the T2A first with Diffusion-DPO, with plain ERM, or not at all")
@@ -58,19 +53,11 @@ class AugmentConfig(BaseModel):
     sample_steps: int = 16
     guidance: float = 5.0
     batch_size: int = 16
-    skip_bad: bool = False
     align_train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
     t2a: T2ASpec = Field(default_factory=T2ASpec)
     clap: ClapSpec = Field(default_factory=ClapSpec)
     llm: LLMSpec = Field(default_factory=LLMSpec)
     captioner: CaptionerSpec = Field(default_factory=CaptionerSpec)
-
-
-def few_shot_part(config: AugmentConfig, sample_rate: int) -> list[Clip]:
-    pool, problems = load_selection(config.data_dir, parse_where(config.where), sample_rate, config.skip_bad)
-    for problem in problems:
-        say("skipped", problem)
-    return [pool[i] for i in few_shot_split([c.label for c in pool], config.n, config.seed).train]
 
 
 class Stages:
@@ -105,7 +92,7 @@ def augment_dataset(config: AugmentConfig) -> dict:
     stages = Stages(work / "timings.json")
     t2a = load_t2a(config.t2a)
     clap = load_clap(config.clap)
-    clips = stages.run("split", lambda: few_shot_part(config, t2a.sample_rate))
+    clips = stages.run("split", lambda: config.load(t2a.sample_rate))
     labels = [c.label for c in clips]
     needs_llm = config.captions != "template" or (config.filter and config.reflection_rounds > 0)
     llm = load_llm(config.llm) if needs_llm else None

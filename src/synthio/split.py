@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel, Field
 
 
 def per_class_counts(labels: list[str], n: int) -> dict[str, int]:
@@ -68,3 +70,24 @@ def few_shot_split(labels: list[str], n: int, seed: int, val_n: int | None = Non
         return FewShotSplit(train, [])
     val_local = stratified_sample([labels[i] for i in rest], min(val_n, len(rest)), rng)
     return FewShotSplit(train, [rest[i] for i in val_local])
+
+
+class FewShotSelection(BaseModel):
+    """The folder, filters, ``n`` and seed that name one few-shot split (shared by the commands that draw it)."""
+
+    data_dir: Path
+    out: Path
+    where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the train pool")
+    n: int = Field(50, description="few-shot size (paper rule per class), the same split as `synthio evaluate`")
+    seed: int = 0
+    skip_bad: bool = False
+
+    def load(self, sample_rate: int):
+        """Decode the pool and return the few-shot train clips (skipped rows are listed, or raised unless ``skip_bad``)."""
+        from synthio.dataset import load_selection, parse_where
+        from synthio.progress import say
+
+        pool, problems = load_selection(self.data_dir, parse_where(self.where), sample_rate, self.skip_bad)
+        for problem in problems:
+            say("skipped", problem)
+        return [pool[i] for i in few_shot_split([c.label for c in pool], self.n, self.seed).train]

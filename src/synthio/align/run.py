@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from synthio.align.dpo import AlignTrainConfig, train_alignment
 from synthio.align.pairs import make_pairs, read_losers
@@ -20,26 +20,20 @@ from synthio.audio import fit_duration, read_audio, write_audio
 from synthio.backends import ClapSpec, T2ASpec, load_clap, load_t2a
 from synthio.clap.base import template_prompt
 from synthio.clap.frechet import frechet_distance
-from synthio.dataset import Clip, load_selection, parse_where
-from synthio.progress import console, say
-from synthio.split import few_shot_split
+from synthio.dataset import Clip
+from synthio.progress import console
+from synthio.split import FewShotSelection
 from synthio.t2a.lora import save_lora
 
 FD_SEED = 7_000_000
 
 
-class AlignConfig(BaseModel):
+class AlignConfig(FewShotSelection):
     """Settings of ``synthio align`` (YAML keys = these field names)."""
 
-    data_dir: Path
-    out: Path
-    where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the train pool")
-    n: int = Field(50, description="few-shot size (paper rule per class), the same split as `synthio evaluate`")
-    seed: int = 0
     losers_per_clip: int = Field(2, description="k: base-model outputs per real clip")
     sample_steps: int = Field(16, description="sampler steps for losers and the FD clips")
     guidance: float = Field(5.0, description="classifier-free guidance for losers and the FD clips")
-    skip_bad: bool = False
     train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
     t2a: T2ASpec = Field(default_factory=T2ASpec)
     clap: ClapSpec = Field(default_factory=ClapSpec)
@@ -47,11 +41,7 @@ class AlignConfig(BaseModel):
 
 def few_shot_clips(config: AlignConfig, sample_rate: int, max_seconds: float) -> list[Clip]:
     """The few-shot train part (same rule and seed as ``synthio evaluate``), clips longer than the model window centre-cropped."""
-    pool, problems = load_selection(config.data_dir, parse_where(config.where), sample_rate, config.skip_bad)
-    for problem in problems:
-        say("skipped", problem)
-    split = few_shot_split([c.label for c in pool], config.n, config.seed)
-    clips = [pool[i] for i in split.train]
+    clips = config.load(sample_rate)
     limit = int(max_seconds * sample_rate)
     long = [c for c in clips if len(c.samples) > limit]
     if long:
