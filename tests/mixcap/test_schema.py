@@ -46,3 +46,8 @@ def test_new_captions_and_revision_limit_length():
     assert '"captions"' in writing_messages("dog_bark", ["rain"], [], 4)[-1]["content"] and "dog bark" in writing_messages("dog_bark", [], [], 4)[-1]["content"]
     prompt = reflection_messages("dog bark, loud", "dog_bark", ["dog bark in a park"])[-1]["content"]
     assert "dog bark, loud" in prompt and "dog bark in a park" in prompt and '"caption"' in prompt
+
+
+def test_removing_the_label_may_leave_no_event():
+    found = EventsScenes(events=["dog bark"], scenes=[]).without_label("dog_bark")
+    assert found.events == [] and found.scenes == []

@@ -36,9 +36,9 @@ class EventsScenes(BaseModel):
         return self
 
     def without_label(self, label: str) -> EventsScenes:
-        """Drop phrases that are the label itself (DESIGN: the label is added back when captions are written)."""
+        """Drop phrases that are the label itself (DESIGN: the label is added back when captions are written); may leave no event."""
         words = label.replace("_", " ").lower()
-        return EventsScenes(
+        return EventsScenes.model_construct(
             events=[e for e in self.events if e.lower() not in (words, f"a {words}", f"the {words}")],
             scenes=[s for s in self.scenes if s.lower() not in (words, f"a {words}", f"the {words}")],
         )
