@@ -112,8 +112,8 @@ def augment_dataset(config: AugmentConfig) -> dict:
 
     captions = stages.run("captions", lambda: cached_json(work / f"captions_{config.captions}.json", lambda: write_all_captions(config, llm, real_captions, labels)))
 
-    real_scores = label_scores(clap, [c.samples for c in clips], t2a.sample_rate, sorted(set(labels)))
     label_order = sorted(set(labels))
+    real_scores = label_scores(clap, [c.samples for c in clips], t2a.sample_rate, label_order)
     own = [label_order.index(label) for label in labels]
     report = real_score_report(real_scores, own)
     own_scores = real_scores[np.arange(len(clips)), own].numpy()
