@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, Field
 
+from synthio.manifest import write_text_atomic
 from synthio.progress import console, progress_bar
 from synthio.t2a.base import EncodedAudio
 
@@ -106,8 +107,8 @@ def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     accelerator = accelerator or Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="bf16" if torch.cuda.is_available() else "no")
-    params = t2a.add_lora(rank=config.lora_rank)
     torch.manual_seed(config.seed)
+    params = t2a.add_lora(rank=config.lora_rank)
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
     ema = [p.detach().clone() for p in params] if config.ema_decay else None
     before = measure(t2a, winners, losers, winner_of, prompts, config.beta, config.seed)
@@ -176,5 +177,5 @@ def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of:
     }
     save(config.steps)
     if accelerator.is_main_process:
-        (out / "train.json").write_text(json.dumps(result, indent=2))
+        write_text_atomic(out / "train.json", json.dumps(result, indent=2))
     return result

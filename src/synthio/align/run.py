@@ -21,6 +21,7 @@ from synthio.backends import ClapSpec, T2ASpec, load_clap, load_t2a
 from synthio.clap.base import template_prompt
 from synthio.clap.frechet import frechet_distance
 from synthio.dataset import Clip
+from synthio.manifest import write_text_atomic
 from synthio.progress import console
 from synthio.split import FewShotSelection
 from synthio.t2a.lora import save_lora
@@ -107,7 +108,5 @@ def align_dataset(config: AlignConfig, t2a=None, clap=None) -> dict:
         "clap": getattr(clap, "name", type(clap).__name__),
         "config": config.model_dump(mode="json"),
     }
-    tmp = summary_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(summary, indent=2))
-    tmp.replace(summary_path)
+    write_text_atomic(summary_path, json.dumps(summary, indent=2))
     return summary
