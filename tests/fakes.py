@@ -23,3 +23,12 @@ class ScriptedLLM:
             return json.dumps({"captions": [f"{label} with wind {seed % 5} and people talking, take {k}" for k in range(3)]})
         label = prompt.split('did not sound like "')[1].split('"')[0]
         return json.dumps({"caption": f"a clear {label} in a quiet room, version {seed % 7}"})
+
+
+class RamblingLLM(ScriptedLLM):
+    """Valid JSON shape, invalid content: a 12-word phrase for every prompt (as the embedded 135M model sometimes writes)."""
+
+    def chat(self, messages, max_tokens: int = 256, temperature: float = 0.7, seed: int = 0) -> str:
+        self.calls += 1
+        phrase = "a long rambling phrase that goes on and on well past eight words"
+        return json.dumps({"events": [phrase], "scenes": [], "captions": [], "caption": ""})

@@ -14,6 +14,7 @@ import synthio.augment as augment
 from synthio.audio import read_audio
 from tests import augment_child
 from tests.conftest import make_folder
+from tests.fakes import RamblingLLM
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -55,8 +56,20 @@ def test_augment_keeps_filtered_clips_and_reflects_on_rejected_ones(data, tmp_pa
     assert all(float(r["clap_score"]) >= 0.5 for r in kept) and {r["label"] for r in kept} <= {"low", "high"}
     assert set(summary["stage_seconds"]) >= {"split", "caption", "align", "captions", "generate", "filter", "write"}
     assert (out / "work/align_dpo/adapter.safetensors").is_file()
+    assert summary["llm_failures"] == {"extraction": 0, "writing": 0, "reflection": 0}
     again = augment.augment_dataset(augment_child.config(data, out))
     assert again["generated"] == summary["generated"] and check_output(out) == (kept, manifest)
+
+
+def test_an_llm_that_never_answers_validly_is_counted_not_fatal(data, tmp_path, monkeypatch):
+    augment_child.patch(monkeypatch)
+    monkeypatch.setattr(augment, "load_llm", lambda spec: RamblingLLM())
+    config = augment_child.config(data, tmp_path / "out").model_copy(update={"align": "none", "threshold": 1.0})
+    summary = augment.augment_dataset(config)
+    kept, manifest = check_output(tmp_path / "out")
+    assert summary["llm_failures"]["extraction"] == 6 and summary["llm_failures"]["writing"] == 6 * 4
+    assert summary["llm_failures"]["reflection"] == sum(r["round"] > 0 for r in manifest) > 0
+    assert all(r["caption"].startswith("Sound of a ") for r in manifest)
 
 
 def test_template_captions_without_filter_keep_everything(data, tmp_path, monkeypatch):

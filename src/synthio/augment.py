@@ -135,11 +135,12 @@ def augment_dataset(config: AugmentConfig) -> dict:
         def revise() -> list[dict]:
             from synthio.mixcap.captions import revise_caption
 
-            return [
-                dict(id=f"{row['index']:04d}-{row['slot']}-r{r}", index=row["index"], slot=row["slot"], round=r, parent_id=row["id"], seed=clip_seed(config.seed, row["index"], row["slot"], r),
-                     caption=revise_caption(llm, row["caption"], row["label"], accepted[row["label"]], seed=clip_seed(config.seed, row["index"], row["slot"], r))[0])
-                for row in rejected
-            ]
+            jobs = []
+            for row in rejected:
+                seed = clip_seed(config.seed, row["index"], row["slot"], r)
+                caption, _, failed = revise_caption(llm, row["caption"], row["label"], accepted[row["label"]], seed=seed)
+                jobs.append(dict(id=f"{row['index']:04d}-{row['slot']}-r{r}", index=row["index"], slot=row["slot"], round=r, parent_id=row["id"], seed=seed, caption=caption, unrevised=failed))
+            return jobs
 
         round_jobs = stages.run(f"reflect_{r}", lambda: cached_json(work / f"reflection_{r}.json", revise))
         stages.run(f"generate_{r}", lambda: generate(t2a, clips, round_jobs, log, work, config))
@@ -157,6 +158,7 @@ def augment_dataset(config: AugmentConfig) -> dict:
         "kept": sum(bool(row.get("kept")) for row in state.values()),
         "generated": len(state),
         "captions_repaired": captions.get("repaired", 0),
+        "llm_failures": {"extraction": captions.get("extraction_failed", 0), "writing": captions.get("writing_failed", 0), "reflection": sum(bool(row.get("unrevised")) for row in state.values())},
         "stage_seconds": stages.seconds,
         "models": {"t2a": t2a.name, "clap": clap.name, "llm": llm.name if llm else None},
         "config": json.loads(config.model_dump_json()),
@@ -178,21 +180,25 @@ def align_stage(config: AugmentConfig, work: Path, t2a, clap) -> str:
 
 
 def write_all_captions(config: AugmentConfig, llm, real_captions: list[str], labels: list[str]) -> dict:
-    """``{"captions": [[factor captions] per real clip], "repaired": count}`` for the configured caption mode."""
+    """``{"captions": [[factor captions] per real clip], "repaired": count, ...failure counts}`` for the configured caption mode."""
     if config.captions == "template":
         return {"captions": [[template_prompt(label)] * config.factor for label in labels], "repaired": 0}
     from synthio.mixcap.captions import Pool, extract_pools, write_captions
 
-    pools = extract_pools(llm, real_captions, labels, seed=config.seed) if config.captions == "mixcap" else {label: Pool() for label in labels}
-    written, repaired = [], 0
+    pools, extraction_failed = extract_pools(llm, real_captions, labels, seed=config.seed) if config.captions == "mixcap" else ({label: Pool() for label in labels}, 0)
+    written, repaired, writing_failed = [], 0, 0
     with progress_bar() as progress:
         task = progress.add_task(f"captions ({config.captions})", total=len(labels), status="")
         for i, label in enumerate(labels):
-            captions, fixed = write_captions(llm, label, pools[label], config.factor, seed=config.seed * SEED_STRIDE + i)
+            captions, fixed, failed = write_captions(llm, label, pools[label], config.factor, seed=config.seed * SEED_STRIDE + i)
             written.append(captions)
             repaired += fixed
+            writing_failed += failed
             progress.update(task, advance=1)
-    return {"captions": written, "repaired": repaired, "pools": {label: {"events": p.events, "scenes": p.scenes} for label, p in pools.items()}}
+    return {
+        "captions": written, "repaired": repaired, "extraction_failed": extraction_failed, "writing_failed": writing_failed,
+        "pools": {label: {"events": p.events, "scenes": p.scenes} for label, p in pools.items()},
+    }
 
 
 def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path, config: AugmentConfig) -> None:

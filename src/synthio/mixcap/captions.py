@@ -4,7 +4,9 @@ Prompt 1 extracts events and scenes from each real clip's caption; phrases that 
 itself are dropped; the rest are pooled by label. Prompt 2 then writes new captions for each clip
 from a random ~75 % of its label's pool, so captions mix what was heard across the label's clips.
 A caption that does not contain its label is repaired by putting the label in front (counted,
-never silent). Pitfall: a small local LLM repeats itself; the pooled subset and the seed change per
+never silent). A call that never yields valid JSON (after ``chat_json``'s retries) does not stop
+the run: extraction skips that caption, writing falls back to the template caption, reflection
+keeps the rejected caption (a new seed still changes the clip); each is counted. Pitfall: a small local LLM repeats itself; the pooled subset and the seed change per
 clip so repeated calls are different calls (and different cache entries).
 """
 
@@ -13,7 +15,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from synthio.llm.structured import chat_json
+from synthio.clap.base import template_prompt
+from synthio.llm.structured import StructuredOutputError, chat_json
 from synthio.mixcap.schema import EventsScenes, NewCaptions, Revision, extraction_messages, reflection_messages, with_label, writing_messages
 
 
@@ -29,35 +32,55 @@ class Pool:
         self.scenes += [s for s in found.scenes if s not in self.scenes]
 
 
-def extract_pools(llm, captions: list[str], labels: list[str], seed: int = 0) -> dict[str, Pool]:
-    """Prompt 1 on every caption; pooled by label with the label's own words removed."""
+def _ask(llm, messages: list[dict], schema, seed: int):
+    """``chat_json``'s answer, or None when the model never produced valid JSON (callers count it)."""
+    try:
+        return chat_json(llm, messages, schema, seed=seed)
+    except StructuredOutputError:
+        return None
+
+
+def extract_pools(llm, captions: list[str], labels: list[str], seed: int = 0) -> tuple[dict[str, Pool], int]:
+    """Prompt 1 on every caption; pooled by label with the label's own words removed; and how many captions gave no valid answer."""
     pools: dict[str, Pool] = {label: Pool() for label in labels}
+    failed = 0
     for i, (caption, label) in enumerate(zip(captions, labels)):
-        pools[label].add(chat_json(llm, extraction_messages(caption), EventsScenes, seed=seed + i).without_label(label))
-    return pools
+        found = _ask(llm, extraction_messages(caption), EventsScenes, seed=seed + i)
+        if found is None:
+            failed += 1
+        else:
+            pools[label].add(found.without_label(label))
+    return pools, failed
 
 
-def write_captions(llm, label: str, pool: Pool, count: int, seed: int, share: float = 0.75) -> tuple[list[str], int]:
-    """``count`` captions for one clip from a seeded ~``share`` of ``pool`` (prompt 2), and how many needed the label repair."""
+def write_captions(llm, label: str, pool: Pool, count: int, seed: int, share: float = 0.75) -> tuple[list[str], int, int]:
+    """``count`` captions for one clip from a seeded ~``share`` of ``pool`` (prompt 2); how many needed the label repair; how many calls failed.
+
+    With no valid caption after 4 calls, all ``count`` are the template caption.
+    """
     rng = random.Random(seed)
     events = rng.sample(pool.events, max(1, round(share * len(pool.events)))) if pool.events else []
     scenes = rng.sample(pool.scenes, max(1, round(share * len(pool.scenes)))) if pool.scenes else []
     captions: list[str] = []
-    repaired = 0
-    attempt = 0
+    repaired = failed = attempt = 0
     while len(captions) < count:
-        answer = chat_json(llm, writing_messages(label, events, scenes, count), NewCaptions, seed=seed * 101 + attempt)
-        for caption in answer.captions:
+        answer = _ask(llm, writing_messages(label, events, scenes, count), NewCaptions, seed=seed * 101 + attempt)
+        failed += answer is None
+        for caption in answer.captions if answer else []:
             fixed, was_repaired = with_label(caption, label)
             if fixed.lower() not in (c.lower() for c in captions) and len(captions) < count:
                 captions.append(fixed)
                 repaired += was_repaired
         attempt += 1
         if attempt >= 4 and len(captions) < count:
-            captions += [captions[k % len(captions)] for k in range(count - len(captions))]
-    return captions, repaired
+            fill = captions or [template_prompt(label)]
+            captions += [fill[k % len(fill)] for k in range(count - len(captions))]
+    return captions, repaired, failed
 
 
-def revise_caption(llm, rejected: str, label: str, accepted: list[str], seed: int) -> tuple[str, bool]:
-    """Prompt 3: a rewrite of a rejected caption (label repair as above)."""
-    return with_label(chat_json(llm, reflection_messages(rejected, label, accepted), Revision, seed=seed).caption, label)
+def revise_caption(llm, rejected: str, label: str, accepted: list[str], seed: int) -> tuple[str, bool, bool]:
+    """Prompt 3: a rewrite of a rejected caption (label repair as above); whether the call failed (then the caption is ``rejected``)."""
+    answer = _ask(llm, reflection_messages(rejected, label, accepted), Revision, seed=seed)
+    if answer is None:
+        return rejected, False, True
+    return (*with_label(answer.caption, label), False)

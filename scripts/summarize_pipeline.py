@@ -1,0 +1,75 @@
+"""Print the markdown tables of docs/results.md §4 from one or more ``synthio evaluate`` folders.
+
+Usage: python scripts/summarize_pipeline.py runs/us8k_syn runs/us8k_syn100 runs/us8k_syn200
+
+Per n: accuracy mean ± std over seeds and per seed, margin to gold and to the best classic
+baseline (best mean among noise, pitch, specaug, audiomentations). Then, for each ``synthio augment``
+run under ``FOLDER/synthetic``, its stage timings and filter counts from ``run.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+CLASSIC = ("noise", "pitch", "specaug", "audiomentations")
+ORDER = ("gold", *CLASSIC, "retrieval", "vanilla-syn", "llm-caps", "no-dpo", "erm", "no-mixcap", "no-reflection", "template-captions", "synthio")
+
+
+def accuracy_tables(folders: list[Path]) -> None:
+    runs = [run for folder in folders for run in json.loads((folder / "results.json").read_text())["runs"]]
+    by = defaultdict(dict)
+    for run in runs:
+        key = (run["n"], run["method"])
+        if run["seed"] in by[key]:
+            raise ValueError(f"{key} seed {run['seed']} appears in two folders")
+        by[key][run["seed"]] = 100.0 * run["accuracy"]
+    for n in sorted({run["n"] for run in runs}):
+        present = {run["method"] for run in runs if run["n"] == n}
+        methods = [m for m in ORDER if m in present] + sorted(present - set(ORDER))
+        means = {m: float(np.mean(list(by[n, m].values()))) for m in methods}
+        seeds = sorted({s for m in methods for s in by[n, m]})
+        classic = [m for m in CLASSIC if m in means]
+        best_classic = max(classic, key=means.get) if classic else None
+        print(f"\n### n = {n}\n")
+        print("| method | accuracy % (mean ± std) | vs gold | vs best classic | " + " | ".join(f"seed {s}" for s in seeds) + " |")
+        print("|---|---|---|---|" + "---|" * len(seeds))
+        for m in methods:
+            values = list(by[n, m].values())
+            std = f" ± {np.std(values, ddof=1):.2f}" if len(values) > 1 else ""
+            gold = f"{means[m] - means['gold']:+.2f}" if "gold" in means and m != "gold" else ""
+            versus = f"{means[m] - means[best_classic]:+.2f}" if best_classic and m not in CLASSIC and m != "gold" else ""
+            cells = [f"{by[n, m][s]:.1f}" if s in by[n, m] else "–" for s in seeds]
+            print(f"| {m} | {means[m]:.2f}{std} ({len(values)}) | {gold} | {versus} | " + " | ".join(cells) + " |")
+        if best_classic:
+            print(f"\nbest classic baseline at n = {n}: {best_classic} ({means[best_classic]:.2f})")
+
+
+def stage_table(folders: list[Path]) -> None:
+    print("\n| augment run | clips real | generated | kept | rejected round 0 | captions repaired | " "align s | captions s | generate s | filter + reflect s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for folder in folders:
+        for path in sorted((folder / "synthetic").glob("*/run.json")):
+            r = json.loads(path.read_text())
+            s = r["stage_seconds"]
+            rest = sum(v for k, v in s.items() if k.startswith(("filter", "reflect", "generate_")))
+            print(
+                f"| {path.parent.name} | {r['clips_real']} | {r['generated']} | {r['kept']} | {r['rounds']['0']['rejected']} | {r.get('captions_repaired', 0)} | "
+                f"{s.get('align', 0):.0f} | {s.get('captions', 0):.0f} | {s.get('generate', 0):.0f} | {rest:.0f} |"
+            )
+
+
+def main() -> None:
+    folders = [Path(a) for a in sys.argv[1:]]
+    if not folders:
+        raise SystemExit(__doc__)
+    accuracy_tables(folders)
+    stage_table(folders)
+
+
+if __name__ == "__main__":
+    main()
