@@ -3,7 +3,8 @@
 Usage: python scripts/summarize_pipeline.py runs/us8k_syn runs/us8k_syn100 runs/us8k_syn200
 
 Per n: accuracy mean ± std over seeds and per seed, margin to gold and to the best classic
-baseline (best mean among noise, pitch, specaug, audiomentations). Then, for each ``synthio augment``
+baseline (best mean among noise, pitch, specaug, audiomentations), and the mean paired difference
+to ``synthio`` over the seeds both ran (the fair comparison when a method has fewer seeds). Then, for each ``synthio augment``
 run under ``FOLDER/synthetic``, its stage timings and filter counts from ``run.json``.
 """
 
@@ -25,9 +26,10 @@ def accuracy_tables(folders: list[Path]) -> None:
     by = defaultdict(dict)
     for run in runs:
         key = (run["n"], run["method"])
-        if run["seed"] in by[key]:
-            raise ValueError(f"{key} seed {run['seed']} appears in two folders")
-        by[key][run["seed"]] = 100.0 * run["accuracy"]
+        value = 100.0 * run["accuracy"]
+        if by[key].get(run["seed"], value) != value:
+            raise ValueError(f"{key} seed {run['seed']} has different results in two folders")
+        by[key][run["seed"]] = value
     for n in sorted({run["n"] for run in runs}):
         present = {run["method"] for run in runs if run["n"] == n}
         methods = [m for m in ORDER if m in present] + sorted(present - set(ORDER))
@@ -36,29 +38,32 @@ def accuracy_tables(folders: list[Path]) -> None:
         classic = [m for m in CLASSIC if m in means]
         best_classic = max(classic, key=means.get) if classic else None
         print(f"\n### n = {n}\n")
-        print("| method | accuracy % (mean ± std) | vs gold | vs best classic | " + " | ".join(f"seed {s}" for s in seeds) + " |")
-        print("|---|---|---|---|" + "---|" * len(seeds))
+        print("| method | accuracy % (mean ± std) | vs gold | vs best classic | vs synthio, same seeds | " + " | ".join(f"seed {s}" for s in seeds) + " |")
+        print("|---|---|---|---|---|" + "---|" * len(seeds))
         for m in methods:
             values = list(by[n, m].values())
             std = f" ± {np.std(values, ddof=1):.2f}" if len(values) > 1 else ""
             gold = f"{means[m] - means['gold']:+.2f}" if "gold" in means and m != "gold" else ""
             versus = f"{means[m] - means[best_classic]:+.2f}" if best_classic and m not in CLASSIC and m != "gold" else ""
+            shared = sorted(set(by[n, m]) & set(by.get((n, "synthio"), {}))) if m != "synthio" else []
+            paired = f"{np.mean([by[n, m][s] - by[n, 'synthio'][s] for s in shared]):+.2f} ({len(shared)})" if shared else ""
             cells = [f"{by[n, m][s]:.1f}" if s in by[n, m] else "–" for s in seeds]
-            print(f"| {m} | {means[m]:.2f}{std} ({len(values)}) | {gold} | {versus} | " + " | ".join(cells) + " |")
+            print(f"| {m} | {means[m]:.2f}{std} ({len(values)}) | {gold} | {versus} | {paired} | " + " | ".join(cells) + " |")
         if best_classic:
             print(f"\nbest classic baseline at n = {n}: {best_classic} ({means[best_classic]:.2f})")
 
 
 def stage_table(folders: list[Path]) -> None:
-    print("\n| augment run | clips real | generated | kept | rejected round 0 | captions repaired | " "align s | captions s | generate s | filter + reflect s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| augment run | clips real | generated | kept | rejected round 0 | captions repaired | LLM failures | align s | captions s | generate s | filter + reflect s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for folder in folders:
         for path in sorted((folder / "synthetic").glob("*/run.json")):
             r = json.loads(path.read_text())
             s = r["stage_seconds"]
+            failures = sum(r["llm_failures"].values()) if "llm_failures" in r else "–"
             rest = sum(v for k, v in s.items() if k.startswith(("filter", "reflect", "generate_")))
             print(
-                f"| {path.parent.name} | {r['clips_real']} | {r['generated']} | {r['kept']} | {r['rounds']['0']['rejected']} | {r.get('captions_repaired', 0)} | "
+                f"| {path.parent.name} | {r['clips_real']} | {r['generated']} | {r['kept']} | {r['rounds']['0']['rejected']} | {r.get('captions_repaired', 0)} | {failures} | "
                 f"{s.get('align', 0):.0f} | {s.get('captions', 0):.0f} | {s.get('generate', 0):.0f} | {rest:.0f} |"
             )
 
