@@ -17,23 +17,27 @@ from pathlib import Path
 
 import numpy as np
 
+from synthio.report import aggregate
+
 CLASSIC = ("noise", "pitch", "specaug", "audiomentations")
 ORDER = ("gold", *CLASSIC, "retrieval", "vanilla-syn", "llm-caps", "no-dpo", "erm", "no-mixcap", "no-reflection", "template-captions", "synthio")
 
 
 def accuracy_tables(folders: list[Path]) -> None:
-    runs = [run for folder in folders for run in json.loads((folder / "results.json").read_text())["runs"]]
-    by = defaultdict(dict)
-    for run in runs:
-        key = (run["n"], run["method"])
-        value = 100.0 * run["accuracy"]
-        if by[key].get(run["seed"], value) != value:
-            raise ValueError(f"{key} seed {run['seed']} has different results in two folders")
+    runs, by = [], defaultdict(dict)
+    for run in (run for folder in folders for run in json.loads((folder / "results.json").read_text())["runs"]):
+        key, value = (run["n"], run["method"]), 100.0 * run["accuracy"]
+        if run["seed"] in by[key]:
+            if by[key][run["seed"]] != value:
+                raise ValueError(f"{key} seed {run['seed']} has different results in two folders")
+            continue
         by[key][run["seed"]] = value
+        runs.append(run)
+    table = aggregate(runs, "accuracy")
     for n in sorted({run["n"] for run in runs}):
         present = {run["method"] for run in runs if run["n"] == n}
         methods = [m for m in ORDER if m in present] + sorted(present - set(ORDER))
-        means = {m: float(np.mean(list(by[n, m].values()))) for m in methods}
+        means = {m: table[m][n][0] for m in methods}
         seeds = sorted({s for m in methods for s in by[n, m]})
         classic = [m for m in CLASSIC if m in means]
         best_classic = max(classic, key=means.get) if classic else None
@@ -41,20 +45,20 @@ def accuracy_tables(folders: list[Path]) -> None:
         print("| method | accuracy % (mean ± std) | vs gold | vs best classic | vs synthio, same seeds | " + " | ".join(f"seed {s}" for s in seeds) + " |")
         print("|---|---|---|---|---|" + "---|" * len(seeds))
         for m in methods:
-            values = list(by[n, m].values())
-            std = f" ± {np.std(values, ddof=1):.2f}" if len(values) > 1 else ""
+            _, std, count = table[m][n]
+            spread = f" ± {std:.2f}" if count > 1 else ""
             gold = f"{means[m] - means['gold']:+.2f}" if "gold" in means and m != "gold" else ""
             versus = f"{means[m] - means[best_classic]:+.2f}" if best_classic and m not in CLASSIC and m != "gold" else ""
             shared = sorted(set(by[n, m]) & set(by.get((n, "synthio"), {}))) if m != "synthio" else []
             paired = f"{np.mean([by[n, m][s] - by[n, 'synthio'][s] for s in shared]):+.2f} ({len(shared)})" if shared else ""
             cells = [f"{by[n, m][s]:.1f}" if s in by[n, m] else "–" for s in seeds]
-            print(f"| {m} | {means[m]:.2f}{std} ({len(values)}) | {gold} | {versus} | {paired} | " + " | ".join(cells) + " |")
+            print(f"| {m} | {means[m]:.2f}{spread} ({count}) | {gold} | {versus} | {paired} | " + " | ".join(cells) + " |")
         if best_classic:
             print(f"\nbest classic baseline at n = {n}: {best_classic} ({means[best_classic]:.2f})")
 
 
 def stage_table(folders: list[Path]) -> None:
-    print("\n| augment run | clips real | generated | kept | rejected round 0 | captions repaired | LLM failures | align s | captions s | generate s | filter + reflect s |")
+    print("\n| augment run | clips real | generated | kept | rejected round 0 | captions repaired | LLM failures | align s | captions s | generate s | filter + reflection rounds s |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for folder in folders:
         for path in sorted((folder / "synthetic").glob("*/run.json")):

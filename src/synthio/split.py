@@ -11,9 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from synthio.dataset import Clip
 
 
 def per_class_counts(labels: list[str], n: int) -> dict[str, int]:
@@ -82,7 +86,7 @@ class FewShotSelection(BaseModel):
     seed: int = 0
     skip_bad: bool = False
 
-    def load(self, sample_rate: int):
+    def load(self, sample_rate: int) -> list[Clip]:
         """Decode the pool and return the few-shot train clips (skipped rows are listed, or raised unless ``skip_bad``)."""
         from synthio.dataset import load_selection, parse_where
         from synthio.progress import say

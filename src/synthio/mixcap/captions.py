@@ -6,8 +6,10 @@ from a random ~75 % of its label's pool, so captions mix what was heard across t
 A caption that does not contain its label is repaired by putting the label in front (counted,
 never silent). A call that never yields valid JSON (after ``chat_json``'s retries) does not stop
 the run: extraction skips that caption, writing falls back to the template caption, reflection
-keeps the rejected caption (a new seed still changes the clip); each is counted. Pitfall: a small local LLM repeats itself; the pooled subset and the seed change per
-clip so repeated calls are different calls (and different cache entries).
+keeps the rejected caption (a new seed still changes the clip); each is counted.
+
+Pitfall: a small local LLM repeats itself; the pooled subset and the seed change per clip so
+repeated calls are different calls (and different cache entries).
 """
 
 from __future__ import annotations
