@@ -27,7 +27,7 @@ from synthio.clap.base import template_prompt
 from synthio.clap.frechet import frechet_distance
 from synthio.clap.tiny import TinyClap
 from synthio.dataset import load_parts, load_selection, parse_where
-from synthio.evaluate import featurize
+from synthio.evaluation import featurize
 from synthio.t2a.tiny import TinyT2A
 from synthio.train.classifiers import build_classifier
 from synthio.train.trainer import TrainConfig, predict_logits, train_classifier

@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-import synthio.augment as augment
+import synthio.pipeline as augment
 from synthio.align.dpo import AlignTrainConfig
 from tests.align.helpers import small_t2a
 from tests.fakes import ScriptedLLM

@@ -113,3 +113,22 @@ def test_logmel_shape_and_peak_bin():
     assert y[0].mean(0).argmax() < y[1].mean(0).argmax()
     with pytest.raises(ValueError):
         logmel(torch.zeros(16000))
+
+
+def test_written_files_follow_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path = write_audio(tmp_path / "a.wav", np.zeros(10, np.float32), 16000)
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644 and [p.name for p in tmp_path.iterdir()] == ["a.wav"]
+
+
+def test_an_unwritable_target_names_the_file(tmp_path):
+    from synthio.audio import AudioWriteError
+
+    (tmp_path / "taken").write_text("a file where a folder should be")
+    with pytest.raises(AudioWriteError, match=r"cannot write .*taken/a\.wav .*writable"):
+        write_audio(tmp_path / "taken/a.wav", np.zeros(10, np.float32), 16000)

@@ -1,10 +1,14 @@
+import json
+import socket
+
 import pytest
 from typer.testing import CliRunner
 
 from synthio.backends import BackendsConfig, BackendUnavailable, LLMSpec, check_backends, load_captioner, load_clap, load_llm, load_t2a
 from synthio.cli import app
-from synthio.config import load_config
+from synthio.config import dump_config
 from synthio.llm.cache import CachedLLM
+from tests.llm.test_openai_compat import ScriptedServer
 from tests.tiny_models import save_tiny_clap, tiny_stable_audio_pipeline
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -12,6 +16,26 @@ pytestmark = pytest.mark.filterwarnings("ignore")
 
 def rows_by_key(rows):
     return {(r.protocol, r.backend): r for r in rows}
+
+
+@pytest.fixture
+def server():
+    s = ScriptedServer()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def closed_port():
+    """A loopback port bound but not listening: every connection to it is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def openai_row(**llm):
+    rows = rows_by_key(check_backends(BackendsConfig.model_validate({"llm": {"backend": "openai", "model": "test-model", **llm}})))
+    return rows[("llm", "openai")]
 
 
 def test_defaults_are_embedded_and_others_say_how_to_enable():
@@ -33,7 +57,7 @@ def test_configured_real_backends_load_from_local_folders(tmp_path):
     save_tiny_clap(tmp_path / "clap")
     path = tmp_path / "backends.yaml"
     path.write_text(f"t2a: {{backend: stable-audio, path: {tmp_path / 'sao'}}}\nclap: {{backend: transformers, path: {tmp_path / 'clap'}}}\nunrelated: 1\n")
-    config = load_config(BackendsConfig, path)
+    config = BackendsConfig.from_yaml(path)
     rows = rows_by_key(check_backends(config, load=True))
     assert rows[("t2a", "stable-audio")].status == "ready" and rows[("clap", "transformers")].status == "ready"
     assert load_t2a(config.t2a).sample_rate == 1000
@@ -56,10 +80,54 @@ def test_llm_is_cached_unless_disabled(tmp_path):
     assert load_captioner(BackendsConfig().captioner).name == "embedded:descriptors"
 
 
-def test_doctor_exit_code(tmp_path):
+def test_llm_spec_timeout_and_retries_reach_the_client():
+    spec = LLMSpec(backend="openai", model="m", base_url="http://127.0.0.1:9/v1", cache_dir=None)
+    assert (spec.timeout_seconds, spec.max_retries) == (30.0, 2)
+    llm = load_llm(spec.model_copy(update={"timeout_seconds": 0.5, "max_retries": 0}))
+    assert (llm.timeout_seconds, llm.max_retries) == (0.5, 0)
+    assert "timeout_seconds" in LLMSpec.model_fields["max_retries"].description
+    with pytest.raises(ValueError, match="max_retries"):
+        LLMSpec(max_retries=-1)
+
+
+def test_doctor_contacts_the_openai_endpoint(server, closed_port):
+    refused = openai_row(base_url=f"http://127.0.0.1:{closed_port}/v1")
+    assert refused.status == "unavailable" and refused.detail == f"cannot reach http://127.0.0.1:{closed_port}/v1: [Errno 111] Connection refused"
+    answered = openai_row(base_url=server.base_url)
+    assert answered.status == "ready" and answered.detail == f"test-model at {server.base_url} answered GET /models; it lists the model"
+    assert server.requests[-1][1] == "/v1/models"
+    server.script = [("status", 401)]
+    bad_key = openai_row(base_url=server.base_url, api_key_env="SYNTHIO_TEST_KEY")
+    assert bad_key.status == "unavailable" and "HTTP 401" in bad_key.detail and bad_key.detail.endswith("check the key in $SYNTHIO_TEST_KEY")
+    server.script = [("sleep", 1.0)]
+    silent = openai_row(base_url=server.base_url, timeout_seconds=0.2)
+    assert silent.status == "unavailable" and silent.detail == f"{server.base_url} did not answer GET /models within 0.2 s"
+
+
+def test_doctor_never_contacts_the_openai_api_and_checks_its_key(monkeypatch):
+    monkeypatch.delenv("SYNTHIO_TEST_KEY", raising=False)
+    missing = openai_row(api_key_env="SYNTHIO_TEST_KEY")
+    assert missing.status == "unavailable" and missing.detail.startswith("environment variable SYNTHIO_TEST_KEY is not set")
+    monkeypatch.setenv("SYNTHIO_TEST_KEY", "sk-test")
+    present = openai_row(api_key_env="SYNTHIO_TEST_KEY")
+    assert present.status == "ready" and "not contacted" in present.detail
+
+
+def test_written_configs_never_hold_url_credentials():
+    url = "http://user:hunter2@127.0.0.1:8000/v1?api_key=hunter3&token=hunter4&model=m"
+    spec = LLMSpec(backend="openai", model="m", base_url=url)
+    written = [spec.model_dump_json(), json.dumps(spec.model_dump(mode="json")), BackendsConfig(llm=spec).model_dump_json(), dump_config(BackendsConfig(llm=spec))]
+    for text in written:
+        assert "hunter" not in text and "http://user:***@127.0.0.1:8000/v1?api_key=***&token=***&model=m" in text
+    assert spec.base_url == url and spec.model_dump()["base_url"] == url
+    assert "hunter" not in load_llm(spec.model_copy(update={"cache_dir": None})).name
+    assert LLMSpec(base_url="http://127.0.0.1:8000/v1").model_dump(mode="json")["base_url"] == "http://127.0.0.1:8000/v1"
+
+
+def test_doctor_exit_code(tmp_path, server, closed_port):
     runner = CliRunner()
     good = tmp_path / "good.yaml"
-    good.write_text("t2a: {backend: stable-audio, path: %s}\nclap: {backend: transformers, path: %s}\nllm: {backend: openai, model: m, base_url: 'http://127.0.0.1:9/v1'}\n" % (tmp_path / "sao", tmp_path / "clap"))
+    good.write_text("t2a: {backend: stable-audio, path: %s}\nclap: {backend: transformers, path: %s}\nllm: {backend: openai, model: test-model, base_url: '%s'}\n" % (tmp_path / "sao", tmp_path / "clap", server.base_url))
     tiny_stable_audio_pipeline().save_pretrained(tmp_path / "sao")
     save_tiny_clap(tmp_path / "clap")
     result = runner.invoke(app, ["doctor", "--config", str(good)])
@@ -68,3 +136,7 @@ def test_doctor_exit_code(tmp_path):
     bad.write_text("t2a: {backend: stable-audio, path: %s}\n" % (tmp_path / "nothing"))
     result = runner.invoke(app, ["doctor", "--config", str(bad)])
     assert result.exit_code == 1 and "unavailable" in result.output
+    unreachable = tmp_path / "unreachable.yaml"
+    unreachable.write_text("llm: {backend: openai, model: test-model, base_url: 'http://127.0.0.1:%d/v1'}\n" % closed_port)
+    result = runner.invoke(app, ["doctor", "--config", str(unreachable)])
+    assert result.exit_code == 1 and "Connection refused" in result.output

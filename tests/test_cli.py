@@ -89,7 +89,7 @@ def test_generate_writes_clips_and_manifest(tmp_path):
     longer = runner.invoke(app, [*args[:6], "1.2", *args[7:-1], str(tmp_path / "long")])
     assert longer.exit_code == 0 and all(len(read_audio(p, 16000)) == 19200 for p in (tmp_path / "long").glob("*.wav"))
     empty = runner.invoke(app, [*args[:6], "0", *args[7:]])
-    assert empty.exit_code == 2 and "duration" in empty.output
+    assert empty.exit_code == 2 and "--seconds" in empty.output
 
 
 def test_augment_and_align_print_their_config_and_reject_bad_settings(tmp_path, folder):
@@ -103,3 +103,80 @@ def test_augment_and_align_print_their_config_and_reject_bad_settings(tmp_path, 
     assert align.exit_code == 0 and "objective: erm" in align.output
     wrong = runner.invoke(app, ["align", str(folder), "--out", str(tmp_path / "a"), "--objective", "ppo"])
     assert wrong.exit_code == 2 and "objective" in wrong.output
+
+
+def test_validate_without_filters_checks_every_row_of_a_plain_folder(tmp_path):
+    from tests.conftest import make_folder, write_metadata
+
+    root = make_folder(tmp_path / "aug", {"low": 2, "high": 2})
+    write_metadata(root, [{"file_name": f"train/{name}.wav", "label": name[:-2]} for name in ("low_0", "low_1", "high_0", "high_1")])
+    good = runner.invoke(app, ["validate", str(root)])
+    assert good.exit_code == 0 and "4 clips usable, 2 labels, 0 problem(s)" in good.output
+    (root / "train/high_1.wav").write_bytes(b"")
+    bad = runner.invoke(app, ["validate", str(root)])
+    assert bad.exit_code == 1 and "high_1.wav: empty" in bad.output and "3 clips usable, 2 labels, 1 problem(s)" in bad.output
+    part = runner.invoke(app, ["validate", str(broken_folder(tmp_path / "d")), "--train-where", "split=train"])
+    assert part.exit_code == 1 and "5 clips usable, 2 labels, 4 problem(s)" in part.output
+
+
+def test_validate_refuses_files_outside_the_folder_unless_allowed(tmp_path):
+    from tests.conftest import make_folder, write_metadata
+
+    root = make_folder(tmp_path / "d", {"low": 1, "high": 1})
+    outside = make_folder(tmp_path / "o", {"low": 1})
+    write_metadata(root, [{"file_name": "train/high_0.wav", "label": "high"}, {"file_name": str(outside / "train/low_0.wav"), "label": "low"}])
+    refused = runner.invoke(app, ["validate", str(root)])
+    assert refused.exit_code == 1 and "outside the dataset folder" in " ".join(refused.output.split())
+    allowed = runner.invoke(app, ["validate", str(root), "--allow-outside"])
+    assert allowed.exit_code == 0 and "2 clips usable, 2 labels, 0 problem(s)" in allowed.output
+
+
+def test_bad_ranges_and_unknown_keys_are_refused_before_any_model_loads(tmp_path, folder, monkeypatch):
+    import synthio.pipeline as augment
+
+    def no_model(spec):
+        raise AssertionError("a model was loaded before the settings were checked")
+
+    monkeypatch.setattr(augment, "load_t2a", no_model)
+    out = ["--out", str(tmp_path / "o")]
+    for args, expected in [
+        (["augment", str(folder), *out, "--threshold", "2.5"], "threshold"),
+        (["augment", str(folder), *out, "--n", "2"], "smaller than the 3 classes"),
+        (["augment", str(folder), *out, "--n", "500"], "exceeds the train pool"),
+        (["evaluate", str(folder), *out, "--steps", "0"], "steps"),
+        (["align", str(folder), *out, "--steps", "0"], "steps"),
+        (["evaluate", str(folder), *out, "--train-where", "split=train", "--test-where", "split=test", "--n", "2", "--seeds", "0", "--methods", "gold"], "smaller than the 3 classes"),
+    ]:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and expected in result.output, (args, result.output)
+    (tmp_path / "typo.yaml").write_text("treshold: 0.99\nsample_steps: 0\n")
+    typo = runner.invoke(app, ["augment", str(folder), *out, "--config", str(tmp_path / "typo.yaml")])
+    assert typo.exit_code == 2 and "'treshold' is not a setting" in typo.output and "threshold" in typo.output.split("valid keys")[1]
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_out_that_is_a_file_or_the_input_folder_is_refused(tmp_path, folder):
+    (tmp_path / "file").write_text("x")
+    before = (folder / "metadata.csv").read_bytes()
+    for command in (["augment", str(folder), "--n", "6"], ["align", str(folder), "--n", "6"], ["evaluate", str(folder), "--train-where", "split=train", "--test-where", "split=test", *FAST]):
+        assert "is a file" in runner.invoke(app, [*command, "--out", str(tmp_path / "file")]).output
+        result = runner.invoke(app, [*command, "--out", str(folder)])
+        assert result.exit_code == 2 and "is the input folder" in result.output
+    foreign = runner.invoke(app, ["example", str(folder)])
+    assert foreign.exit_code == 2 and "not written by Synthio" in foreign.output
+    assert (folder / "metadata.csv").read_bytes() == before
+
+
+def test_generate_rerun_rewrites_its_rows_instead_of_adding_them(tmp_path):
+    from synthio.clap.tiny import MiniLMText
+    from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
+
+    config = TinyT2AConfig(n_mels=16, max_seconds=0.5, patch_size=2, block_out_channels=[8, 16], attention_levels=1, attention_head_dim=4, griffin_lim_iterations=2, max_text_tokens=8)
+    TinyT2A(config, text=MiniLMText()).save(tmp_path / "t2a")
+    args = ["generate", "--prompt", "rain", "--num", "2", "--seconds", "0.25", "--steps", "2", "--model", str(tmp_path / "t2a"), "--out", str(tmp_path / "gen")]
+    for extra in ([], [], ["--seed", "1"]):
+        assert runner.invoke(app, [*args, *extra]).exit_code == 0
+    rows = [json.loads(line) for line in (tmp_path / "gen/manifest.jsonl").read_text().splitlines()]
+    assert [r["seed"] for r in rows] == [0, 1, 2]
+    other = runner.invoke(app, [*args[:-2], "--prompt", "wind", "--out", str(tmp_path / "gen")])
+    assert other.exit_code == 2 and "prompt" in other.output

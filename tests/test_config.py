@@ -2,7 +2,7 @@ import pytest
 import yaml
 
 from synthio.config import ConfigError, dump_config, load_config
-from synthio.evaluate import EvaluateConfig
+from synthio.evaluation import EvaluateConfig
 
 
 def test_yaml_then_overrides(tmp_path):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from synthio.dataset import DatasetError, load_extra, load_parts, parse_where, read_metadata, select
+from synthio.dataset import DatasetError, load_extra, load_parts, load_selection, parse_where, read_metadata, select
 from tests.conftest import make_folder, write_metadata
 
 SR = 16000
@@ -85,3 +85,87 @@ def test_extra_rows_with_unknown_labels(folder, tmp_path):
         load_extra(extra, ["high", "low", "mid"], SR)
     clips, problems = load_extra(extra, ["high", "low", "mid"], SR, skip_bad=True)
     assert [c.label for c in clips] == ["low", "low"] and len(problems) == 1
+
+
+def write_text_metadata(root, text, encoding="utf-8"):
+    """Write ``root/metadata.csv`` verbatim, bypassing the csv module."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "metadata.csv").write_bytes(text.encode(encoding))
+    return root
+
+
+def test_overlong_csv_field_names_metadata_and_line(tmp_path):
+    write_text_metadata(tmp_path, "file_name,label\na.wav,x\nb.wav," + "y" * 131_073 + "\n")
+    with pytest.raises(DatasetError) as info:
+        read_metadata(tmp_path)
+    [problem] = info.value.problems
+    assert (problem.file_name, problem.kind) == ("metadata.csv line 3", "bad CSV")
+    assert "field larger than field limit (131072)" in problem.detail and "metadata.csv line 3" in str(info.value)
+
+
+def test_overlong_file_name_is_one_problem_among_others(tmp_path):
+    root = broken_folder(tmp_path / "d")
+    long_name = "train/" + "x" * 300 + ".wav"
+    write_metadata(root, read_metadata(root) + [{"file_name": long_name, "label": "low", "split": "train"}])
+    with pytest.raises(DatasetError) as info:
+        load_parts(root, parse_where(["split=train"]), parse_where(["split=test"]), SR)
+    assert sorted(p.kind for p in info.value.problems) == ["empty", "file name too long", "missing", "non-finite", "truncated"]
+    [problem] = [p for p in info.value.problems if p.kind == "file name too long"]
+    assert problem.file_name == "train/" + "x" * 50 + "...xxxxxxxxxxxxxxxx.wav"
+    assert problem.detail == "File name too long: the metadata.csv row's file_name has 310 characters" and "metadata.csv" in problem.detail
+
+
+def test_names_leading_outside_the_folder_are_refused_unless_allowed(tmp_path):
+    from synthio.audio import write_audio
+    from tests.conftest import tone
+
+    root = make_folder(tmp_path / "d", {"low": 2, "high": 2}, test_per_class=1)
+    write_audio(tmp_path / "elsewhere.wav", tone(300), SR)
+    write_audio(tmp_path / "other/a.wav", tone(500), SR)
+    (root / "train/link.wav").symlink_to(tmp_path / "elsewhere.wav")
+    (root / "ext").symlink_to(tmp_path / "other")
+    (root / "train/inside.wav").symlink_to(root / "train/low_0.wav")
+    outside = [str(tmp_path / "elsewhere.wav"), "../elsewhere.wav", "train/link.wav", "ext/a.wav"]
+    rows = read_metadata(root) + [{"file_name": name, "label": "low", "split": "train"} for name in [*outside, "train/inside.wav"]]
+    write_metadata(root, rows)
+    with pytest.raises(DatasetError) as info:
+        load_selection(root, None, SR)
+    assert sorted(p.file_name for p in info.value.problems) == sorted(outside)
+    assert {p.kind for p in info.value.problems} == {"outside the dataset folder"} and "--allow-outside" in str(info.value)
+    clips, problems = load_selection(root, None, SR, skip_bad=True)
+    assert len(clips) == 7 and len(problems) == 4
+    clips, problems = load_extra(root, ["high", "low"], SR, allow_outside=True)
+    assert len(clips) == 11 and problems == []
+    parts = load_parts(root, parse_where(["split=train"]), parse_where(["split=test"]), SR, allow_outside=True)
+    assert (len(parts.train), len(parts.test), parts.skipped) == (9, 2, [])
+
+
+def test_utf8_bom_is_accepted_and_latin1_is_named(tmp_path):
+    root = make_folder(tmp_path / "d", {"low": 1, "high": 1})
+    rows = read_metadata(root)
+    (root / "metadata.csv").write_bytes(b"\xef\xbb\xbf" + (root / "metadata.csv").read_bytes())
+    assert read_metadata(root) == rows
+    write_text_metadata(tmp_path / "latin", "file_name,label\nok.wav,a\ncaf\xe9.wav,b\n", encoding="latin-1")
+    with pytest.raises(DatasetError) as info:
+        read_metadata(tmp_path / "latin")
+    [problem] = info.value.problems
+    assert (problem.file_name, problem.kind) == ("metadata.csv", "not UTF-8")
+    assert problem.detail == "byte 28 (line 3) is 0xe9, which is not UTF-8"
+    assert "save metadata.csv as UTF-8" in problem.fix
+
+
+def test_duplicate_columns_and_rows_with_too_few_or_too_many_fields(tmp_path):
+    write_text_metadata(tmp_path / "dup", "file_name,label,label\na.wav,x,y\n")
+    with pytest.raises(DatasetError, match="metadata.csv line 1: duplicate columns: label appears 2 times"):
+        read_metadata(tmp_path / "dup")
+    root = make_folder(tmp_path / "d", {"low": 2, "high": 1})
+    text = "file_name,label,split\ntrain/low_0.wav,low,train\ntrain/low_1.wav,low\ntrain/high_0.wav,high,train,extra\n"
+    write_text_metadata(root, text)
+    with pytest.raises(DatasetError) as info:
+        load_selection(root, None, SR)
+    assert [(p.file_name, p.kind) for p in info.value.problems] == [("metadata.csv line 3", "too few fields"), ("metadata.csv line 4", "too many fields")]
+    assert info.value.problems[0].detail == "row 'train/low_1.wav' has 2 fields; the header has 3"
+    clips, problems = load_selection(root, None, SR, skip_bad=True)
+    assert [c.file_name for c in clips] == ["train/low_0.wav"] and len(problems) == 2
+    with pytest.raises(DatasetError, match="too many fields"):
+        read_metadata(root)

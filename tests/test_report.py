@@ -2,7 +2,6 @@ import pytest
 
 from synthio.report import aggregate, markdown_table
 
-
 RUNS = [
     {"method": "gold", "n": 50, "seed": 0, "accuracy": 0.5, "macro_f1": 0.4},
     {"method": "gold", "n": 50, "seed": 1, "accuracy": 0.7, "macro_f1": 0.6},

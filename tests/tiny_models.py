@@ -10,9 +10,7 @@ WORDS = ["<pad>", "<s>", "</s>", "<unk>", "sound", "of", "a", "dog", "siren", "b
 def word_tokenizer(max_length: int = 32, cls=None):
     """A word-level fast tokenizer over ``WORDS`` with RoBERTa-style special tokens (as ``cls``, default PreTrainedTokenizerFast)."""
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
-
-    from transformers import T5TokenizerFast
+    from transformers import PreTrainedTokenizerFast, T5TokenizerFast
 
     if cls is T5TokenizerFast:  # T5 reloads its vocabulary as unigram pieces
         tokenizer = Tokenizer(models.Unigram([(w, -1.0) for w in WORDS], unk_id=WORDS.index("<unk>")))
@@ -87,8 +85,19 @@ def tiny_audioldm2_pipeline():
     import torch
     from diffusers import AudioLDM2Pipeline, AudioLDM2ProjectionModel, AudioLDM2UNet2DConditionModel, AutoencoderKL, DDIMScheduler
     from transformers import (
-        ClapAudioConfig, ClapConfig, ClapFeatureExtractor, ClapModel, ClapTextConfig, GPT2Config, GPT2LMHeadModel,
-        RobertaTokenizerFast, SpeechT5HifiGan, SpeechT5HifiGanConfig, T5Config, T5EncoderModel, T5TokenizerFast,
+        ClapAudioConfig,
+        ClapConfig,
+        ClapFeatureExtractor,
+        ClapModel,
+        ClapTextConfig,
+        GPT2Config,
+        GPT2LMHeadModel,
+        RobertaTokenizerFast,
+        SpeechT5HifiGan,
+        SpeechT5HifiGanConfig,
+        T5Config,
+        T5EncoderModel,
+        T5TokenizerFast,
     )
 
     torch.manual_seed(0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import struct
-import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +17,12 @@ import soundfile as sf
 import soxr
 import torch
 
+from synthio.errors import SynthioError
+
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au")
 
 
-class AudioError(ValueError):
+class AudioError(SynthioError, ValueError):
     """A file that cannot be used as audio; ``kind`` is a short machine-readable reason."""
 
     def __init__(self, path: str | os.PathLike, kind: str, detail: str, fix: str):
@@ -29,6 +31,10 @@ class AudioError(ValueError):
         self.detail = detail
         self.fix = fix
         super().__init__(f"{self.path}: {kind}: {detail} (fix: {fix})")
+
+
+class AudioWriteError(SynthioError):
+    """An audio file that cannot be written (read-only folder, full disk); the message names the file."""
 
 
 def _wav_declared_data_bytes(path: Path) -> tuple[int, int] | None:
@@ -143,22 +149,23 @@ def fit_duration(samples: np.ndarray, num_samples: int, mode: str = "pad", offse
 
 
 def write_audio(path: str | os.PathLike, samples: np.ndarray, sample_rate: int) -> Path:
-    """Write mono or ``(channels, num_samples)`` audio atomically (temp file, then rename)."""
+    """Write mono or ``(channels, num_samples)`` audio atomically (a hidden ``.NAME.*`` temp file, then rename), with the umask's mode."""
     path = Path(path)
     samples = np.asarray(samples, dtype=np.float32)
     if not np.isfinite(samples).all():
         raise ValueError(f"refusing to write non-finite samples to {path}")
     data = samples if samples.ndim == 1 else samples.T
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     fmt = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}.get(suffix)
     if fmt is None:
         raise ValueError(f"cannot write {path}: use .wav, .flac or .ogg")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=suffix)
-    os.close(fd)
+    tmp = str(path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}{suffix}"))
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         sf.write(tmp, data, sample_rate, format=fmt, subtype="FLOAT" if fmt == "WAV" else None)
         os.replace(tmp, path)
+    except (OSError, sf.LibsndfileError) as error:
+        raise AudioWriteError(f"cannot write {path} ({getattr(error, 'strerror', None) or error}); check that the folder is writable and the disk has free space") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

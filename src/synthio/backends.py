@@ -14,17 +14,20 @@ Nothing is downloaded: every ``path`` is a local folder (or file) the user saved
 from __future__ import annotations
 
 import importlib.metadata
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
+from synthio.errors import SynthioError
+from synthio.llm.openai_compat import redact_url
 from synthio.progress import console
 
 
-class BackendUnavailable(RuntimeError):
+class BackendUnavailable(SynthioError, RuntimeError):
     """A configured backend that cannot be built here; the message says why and what to change."""
 
 
@@ -43,12 +46,19 @@ class ClapSpec(BaseModel):
 class LLMSpec(BaseModel):
     backend: Literal["embedded", "openai", "transformers"] = "embedded"
     model: str | None = Field(None, description="openai: model name at the endpoint")
-    base_url: str | None = Field(None, description="openai: endpoint, e.g. http://localhost:8000/v1 for vLLM")
+    base_url: str | None = Field(None, description="openai: endpoint, e.g. http://localhost:8000/v1 for vLLM; credentials in it are written as *** to config.json/run.json")
     api_key_env: str = "OPENAI_API_KEY"
+    timeout_seconds: float = Field(30.0, gt=0, description="openai: seconds each attempt waits for an answer")
+    max_retries: int = Field(2, ge=0, description="openai: retries after a timeout, connection error, 429 or 5xx; a call waits at most about timeout_seconds x (max_retries + 1)")
     path: Path | None = Field(None, description="transformers: local model folder")
     gguf_file: str | None = Field(None, description="transformers: GGUF file inside path")
     cache_dir: Path | None = Field(Path(".synthio-cache/llm"), description="replies cached here; null disables")
     device: str = "auto"
+
+    @field_serializer("base_url", when_used="json-unless-none")
+    def _redact_base_url(self, base_url: str) -> str:
+        """Written configs (config.json, run.json) hold the URL without its credentials; the live value keeps them."""
+        return redact_url(base_url)
 
 
 class CaptionerSpec(BaseModel):
@@ -70,6 +80,13 @@ class BackendsConfig(BaseModel):
     llm: LLMSpec = Field(default_factory=LLMSpec)
     captioner: CaptionerSpec = Field(default_factory=CaptionerSpec)
     classifier: ClassifierSpec = Field(default_factory=ClassifierSpec)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path | None) -> BackendsConfig:
+        """The backend sections of any Synthio YAML (an ``augment`` config too); other top-level keys are not this model's business."""
+        from synthio.config import load_config
+
+        return load_config(cls, path, sections_only=True)
 
 
 EXAMPLE_LINES = {
@@ -137,12 +154,9 @@ def load_llm(spec: LLMSpec):
     """Build the configured ``LLM``, wrapped in the on-disk reply cache unless ``cache_dir`` is null."""
     from synthio.llm.cache import CachedLLM
     from synthio.llm.local import TransformersLLM, embedded_llm
-    from synthio.llm.openai_compat import OpenAICompatibleLLM
 
     if spec.backend == "openai":
-        if not spec.model:
-            raise BackendUnavailable("llm backend openai needs `model:` (the model name the endpoint serves)")
-        llm = OpenAICompatibleLLM(model=spec.model, base_url=spec.base_url, api_key_env=spec.api_key_env, require_key=spec.base_url is None)
+        llm = _openai_llm(spec)
     elif spec.backend == "transformers":
         marker = spec.gguf_file or "config.json"
         llm = TransformersLLM(_require(spec.path, marker, "a causal LM"), gguf_file=spec.gguf_file, device=resolve_device(spec.device))
@@ -154,6 +168,37 @@ def load_llm(spec: LLMSpec):
         except LLMError as error:
             raise BackendUnavailable(str(error)) from None
     return CachedLLM(llm, spec.cache_dir) if spec.cache_dir is not None else llm
+
+
+def _openai_llm(spec: LLMSpec):
+    """The ``OpenAICompatibleLLM`` the spec describes (nothing connects)."""
+    from synthio.llm.openai_compat import OpenAICompatibleLLM
+
+    if not spec.model:
+        raise BackendUnavailable("llm backend openai needs `model:` (the model name the endpoint serves)")
+    return OpenAICompatibleLLM(
+        model=spec.model, base_url=spec.base_url, api_key_env=spec.api_key_env, require_key=spec.base_url is None,
+        timeout_seconds=spec.timeout_seconds, max_retries=spec.max_retries,
+    )
+
+
+DOCTOR_TIMEOUT_SECONDS = 5.0
+
+
+def _check_openai(spec: LLMSpec) -> str:
+    """Ask ``base_url`` for its models (at most 5 s, or ``timeout_seconds`` if shorter); the OpenAI API itself is not contacted, only its key variable checked."""
+    from synthio.llm.base import LLMError
+
+    llm = _openai_llm(spec)
+    if spec.base_url is None:
+        if os.environ.get(spec.api_key_env) is None:
+            raise BackendUnavailable(f"environment variable {spec.api_key_env} is not set; export it with your OpenAI API key")
+        return f"{spec.model} at the OpenAI API (key in ${spec.api_key_env}; not contacted: doctor contacts only a configured base_url)"
+    try:
+        answer = llm.check(timeout_seconds=min(DOCTOR_TIMEOUT_SECONDS, spec.timeout_seconds))
+    except LLMError as error:
+        raise BackendUnavailable(str(error)) from None
+    return f"{spec.model} at {llm.where} answered GET /models; {answer}"
 
 
 def load_captioner(spec: CaptionerSpec):
@@ -203,7 +248,7 @@ class DoctorRow:
 
 
 def check_backends(config: BackendsConfig, load: bool = False) -> list[DoctorRow]:
-    """One row per protocol and backend: the configured one is built (``load``) or its files checked; the others listed."""
+    """One row per protocol and backend: the configured one is built (``load``) or its files checked (an openai endpoint is asked for its models); the others listed."""
     rows = []
     for protocol, backends in ALL_BACKENDS.items():
         spec = getattr(config, protocol)
@@ -213,7 +258,9 @@ def check_backends(config: BackendsConfig, load: bool = False) -> list[DoctorRow
                 rows.append(DoctorRow(protocol, backend, "not configured", f"enable with: {line}"))
                 continue
             try:
-                if load:
+                if protocol == "llm" and backend == "openai":
+                    detail = _check_openai(spec)
+                elif load:
                     built = LOADERS[protocol](spec)
                     detail = built if isinstance(built, str) else f"loaded {getattr(built, 'name', type(built).__name__)}"
                 else:
@@ -239,9 +286,6 @@ def _check_files(protocol: str, spec) -> str:
         except LLMError as error:
             raise BackendUnavailable(str(error)) from None
         return f"SmolLM2-135M-Instruct Q4_1 at {path} ({path.stat().st_size / 1e6:.0f} MB)"
-    if protocol == "llm" and spec.backend == "openai":
-        load_llm(spec)
-        return f"{spec.model} at {spec.base_url or 'the OpenAI API'} (key from ${spec.api_key_env}; not contacted)"
     if spec.backend == "embedded":
         from synthio.weights import WEIGHTS
 

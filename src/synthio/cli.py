@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from synthio.errors import SynthioError
 from synthio.progress import console, say
 
 app = typer.Typer(
@@ -16,6 +18,20 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+)
+
+
+DataDir = Annotated[Optional[Path], typer.Argument(help="audiofolder with metadata.csv (file_name,label,...)")]
+Where = Annotated[Optional[list[str]], typer.Option(help="train pool filter COLUMN=V[,V2]; repeatable (e.g. fold=3)")]
+FewShotN = Annotated[Optional[int], typer.Option(help="few-shot size (paper rule per class; same split as evaluate)")]
+ConfigFile = Annotated[Optional[Path], typer.Option(help="YAML with any setting (see --print-config); flags override it")]
+PrintConfig = Annotated[bool, typer.Option("--print-config", help="print the resolved settings as YAML and exit")]
+Force = Annotated[bool, typer.Option("--force", help="also write into a non-empty folder Synthio did not make, or one inside the input folder (never the input folder itself)")]
+SkipBad = Annotated[bool, typer.Option("--skip-bad", help="skip unusable rows and list them instead of stopping")]
+
+METHODS_HELP = (
+    "classic: gold,noise,pitch,specaug,audiomentations; synthetic (runs `synthio augment` per split): "
+    "synthio,vanilla-syn,llm-caps,template-captions,erm,no-reflection,no-mixcap,no-dpo; retrieval"
 )
 
 
@@ -28,18 +44,41 @@ def _csv(value: str | None, cast=str) -> list | None:
         raise typer.BadParameter(f"{value!r} is not a comma-separated list of {cast.__name__}") from None
 
 
+def _print_config(model, config: Path | None, overrides: dict) -> None:
+    """``--print-config``: the settings the command would run with (YAML + flags), as YAML."""
+    from synthio.config import dump_config, load_config
+
+    typer.echo(dump_config(load_config(model, config, overrides)))
+
+
 def _fail(error: Exception) -> None:
     say("error:", error, style="red")
     raise typer.Exit(code=2)
 
 
-@app.command()
+def command(group: typer.Typer = app, name: str | None = None):
+    """Register a command whose ``SynthioError`` becomes one red message and exit code 2 (any other exception stays a traceback)."""
+
+    def register(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except SynthioError as error:
+                _fail(error)
+
+        return group.command(name)(run)
+
+    return register
+
+
+@command()
 def evaluate(
-    data_dir: Annotated[Optional[Path], typer.Argument(help="audiofolder with metadata.csv (file_name,label,...)")] = None,
-    train_where: Annotated[Optional[list[str]], typer.Option(help="train pool filter COLUMN=V[,V2]; repeatable (e.g. fold=3)")] = None,
+    data_dir: DataDir = None,
+    train_where: Where = None,
     test_where: Annotated[Optional[list[str]], typer.Option(help="test part filter COLUMN=V[,V2]; repeatable (e.g. fold=10)")] = None,
     n: Annotated[Optional[str], typer.Option(help="few-shot sizes, e.g. 50,100,200 (paper rule per class)")] = None,
-    methods: Annotated[Optional[str], typer.Option(help="classic: gold,noise,pitch,specaug,audiomentations; synthetic (runs `synthio augment` per split): synthio,vanilla-syn,llm-caps,template-captions,erm,no-reflection,no-mixcap,no-dpo; retrieval")] = None,
+    methods: Annotated[Optional[str], typer.Option(help=METHODS_HELP)] = None,
     seeds: Annotated[Optional[str], typer.Option(help="seeds, e.g. 0,1,2")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output folder: results.json, summary.md, summary.png")] = None,
     extra_train: Annotated[Optional[list[Path]], typer.Option(help="audiofolder of extra train rows (e.g. synthetic), run as method extra:NAME; repeatable")] = None,
@@ -53,18 +92,18 @@ def evaluate(
     steps: Annotated[Optional[int], typer.Option(help="optimiser steps per run (same for every method)")] = None,
     copies: Annotated[Optional[int], typer.Option(help="augmented copies per real clip for waveform methods")] = None,
     device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda")] = None,
-    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="skip unusable rows and list them instead of stopping")] = False,
-    config: Annotated[Optional[Path], typer.Option(help="YAML file with any of these settings (flags override it)")] = None,
-    print_config: Annotated[bool, typer.Option("--print-config", help="print the resolved settings as YAML and exit")] = False,
+    skip_bad: SkipBad = False,
+    config: ConfigFile = None,
+    print_config: PrintConfig = False,
+    force: Force = False,
 ) -> None:
     """Train a classifier on few-shot splits with each augmentation method and test it once.
 
     Writes OUT/results.json (every run), OUT/summary.md (mean ± std per method and n) and
     OUT/summary.png. Rerunning the same command resumes where it stopped.
     """
-    from synthio.config import ConfigError, dump_config, load_config
-    from synthio.dataset import DatasetError
-    from synthio.evaluate import EvaluateConfig, evaluate as run_evaluate
+    from synthio import api
+    from synthio.evaluation import EvaluateConfig
 
     overrides = dict(
         data_dir=data_dir,
@@ -87,54 +126,50 @@ def evaluate(
         device=device,
         skip_bad=skip_bad or None,
     )
-    try:
-        settings = load_config(EvaluateConfig, config, overrides)
-    except ConfigError as error:
-        _fail(error)
     if print_config:
-        typer.echo(dump_config(settings))
-        return
-    try:
-        results = run_evaluate(settings)
-    except (DatasetError, ValueError, FileNotFoundError) as error:
-        _fail(error)
-    console.print(f"wrote {settings.out / 'results.json'}, summary.md, summary.png ({len(results['runs'])} runs)")
-    console.print((settings.out / "summary.md").read_text(), markup=False, highlight=False)
+        return _print_config(EvaluateConfig, config, overrides)
+    result = api.evaluate(**overrides, config=config, force=force)
+    console.print(f"wrote {result.out / 'results.json'}, summary.md, summary.png ({len(result.runs)} runs)")
+    console.print((result.out / "summary.md").read_text(), markup=False, highlight=False)
 
 
-@app.command()
+@command()
 def validate(
     data_dir: Annotated[Path, typer.Argument(help="audiofolder with metadata.csv")],
-    train_where: Annotated[Optional[list[str]], typer.Option(help="train part filter COLUMN=V[,V2]")] = None,
-    test_where: Annotated[Optional[list[str]], typer.Option(help="test part filter COLUMN=V[,V2]")] = None,
+    train_where: Annotated[Optional[list[str]], typer.Option(help="train part filter COLUMN=V[,V2] (alone: check only that part)")] = None,
+    test_where: Annotated[Optional[list[str]], typer.Option(help="test part filter COLUMN=V[,V2] (with --train-where: check both parts)")] = None,
     sample_rate: Annotated[int, typer.Option(help="rate the audio is decoded at")] = 16000,
+    allow_outside: Annotated[bool, typer.Option("--allow-outside", help="accept file_name entries that lead outside DATA_DIR (absolute, .., symlinks)")] = False,
 ) -> None:
-    """Decode every selected file and list every problem at once (exit 1 if any)."""
-    from synthio.dataset import DatasetError, load_parts, parse_where
+    """Decode every row (or the selected parts) and list every problem at once (exit 1 if any)."""
+    from synthio.dataset import load_parts, load_selection, parse_where
 
-    try:
-        parts = load_parts(data_dir, parse_where(train_where), parse_where(test_where), sample_rate, skip_bad=True)
-    except (DatasetError, ValueError) as error:
-        _fail(error)
-    for problem in parts.skipped:
+    if train_where and test_where:
+        parts = load_parts(data_dir, parse_where(train_where), parse_where(test_where), sample_rate, skip_bad=True, allow_outside=allow_outside)
+        problems, usable = parts.skipped, f"{len(parts.train)} train and {len(parts.test)} test clips usable, {len(parts.labels)} labels"
+    else:
+        clips, problems = load_selection(data_dir, parse_where(train_where or test_where), sample_rate, skip_bad=True, allow_outside=allow_outside)
+        usable = f"{len(clips)} clips usable, {len({c.label for c in clips})} labels"
+    for problem in problems:
         say("bad", problem, style="red")
-    console.print(f"{len(parts.train)} train and {len(parts.test)} test clips usable, {len(parts.labels)} labels, {len(parts.skipped)} problem(s)")
-    if parts.skipped:
+    console.print(f"{usable}, {len(problems)} problem(s)")
+    if problems:
         raise typer.Exit(code=1)
 
 
-@app.command()
+@command()
 def example(
     out: Annotated[Path, typer.Argument(help="folder to write the example audiofolder into")],
     clips_per_class: Annotated[int, typer.Option(help="train clips per class (test gets half as many)")] = 40,
     seconds: Annotated[float, typer.Option(help="clip length")] = 2.0,
     sample_rate: Annotated[int, typer.Option(help="sample rate of the written files")] = 16000,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    force: Force = False,
 ) -> None:
     """Write a small synthetic labelled dataset (six procedural sound classes, split=train|test)."""
     from synthio.example import write_example
 
-    path = write_example(out, clips_per_class=clips_per_class, seconds=seconds, sample_rate=sample_rate, seed=seed)
+    path = write_example(out, clips_per_class=clips_per_class, seconds=seconds, sample_rate=sample_rate, seed=seed, force=force)
     console.print(f"wrote {path}")
 
 
@@ -142,7 +177,7 @@ corpus_app = typer.Typer(help="Build the captioned pretraining corpus from the s
 app.add_typer(corpus_app, name="corpus")
 
 
-@corpus_app.command("build")
+@command(corpus_app, "build")
 def corpus_build(
     out: Annotated[Path, typer.Argument(help="corpus folder (audiofolder with a caption column); rerun to resume")],
     data_root: Annotated[Path, typer.Option(help="folder holding urbansound8k/ and fsdd/ (only their pretraining parts are read)")] = Path("../shared/data"),
@@ -168,7 +203,7 @@ pretrain_app = typer.Typer(help="Pretrain the embedded models on a corpus from `
 app.add_typer(pretrain_app, name="pretrain")
 
 
-@pretrain_app.command("clap")
+@command(pretrain_app, "clap")
 def pretrain_clap_command(
     corpus: Annotated[Path, typer.Option(help="corpus folder (metadata.csv with a caption column)")],
     out: Annotated[Path, typer.Option(help="run folder: checkpoint.pt, log.jsonl, model/ (rerun to resume)")],
@@ -180,16 +215,12 @@ def pretrain_clap_command(
 ) -> None:
     """Train the tiny CLAP's audio tower and projections against the frozen MiniLM text encoder."""
     from synthio.clap.pretrain import ClapTrainConfig, pretrain_clap
-    from synthio.dataset import DatasetError
 
-    try:
-        path = pretrain_clap(corpus, out, ClapTrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, device=device))
-    except (DatasetError, ValueError, FileNotFoundError) as error:
-        _fail(error)
+    path = pretrain_clap(corpus, out, ClapTrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, device=device))
     console.print(f"wrote {path}")
 
 
-@pretrain_app.command("t2a")
+@command(pretrain_app, "t2a")
 def pretrain_t2a_command(
     out: Annotated[Path, typer.Option(help="run folder: features.npz, checkpoint.pt, log.jsonl, model/ (rerun to resume)")],
     corpus: Annotated[Optional[Path], typer.Option(help="corpus folder (metadata.csv with a caption column); not needed once OUT/features.npz exists")] = None,
@@ -201,27 +232,24 @@ def pretrain_t2a_command(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (bf16 autocast on CUDA)")] = "auto",
 ) -> None:
     """Train the tiny mel-space diffusion model conditioned on MiniLM token embeddings."""
-    from synthio.dataset import DatasetError
     from synthio.t2a.pretrain import T2ATrainConfig, pretrain_t2a
 
-    try:
-        path = pretrain_t2a(corpus, out, T2ATrainConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, cfg_dropout=cfg_dropout, seed=seed, device=device))
-    except (DatasetError, ValueError, FileNotFoundError) as error:
-        _fail(error)
+    path = pretrain_t2a(corpus, out, T2ATrainConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, cfg_dropout=cfg_dropout, seed=seed, device=device))
     console.print(f"wrote {path}")
 
 
-@app.command()
+@command()
 def align(
-    data_dir: Annotated[Optional[Path], typer.Argument(help="audiofolder with metadata.csv (file_name,label,...)")] = None,
-    where: Annotated[Optional[list[str]], typer.Option(help="train pool filter COLUMN=V[,V2]; repeatable (e.g. fold=3)")] = None,
-    n: Annotated[Optional[int], typer.Option(help="few-shot size (paper rule per class; same split as evaluate)")] = None,
+    data_dir: DataDir = None,
+    where: Where = None,
+    n: FewShotN = None,
     seed: Annotated[Optional[int], typer.Option(help="split, loser and training seed")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output folder: adapter.safetensors, align.json, pairs.jsonl, losers/, samples/")] = None,
     objective: Annotated[Optional[str], typer.Option(help="dpo (Diffusion-DPO) or erm (plain diffusion loss on the real clips, the ablation)")] = None,
     steps: Annotated[Optional[int], typer.Option(help="optimiser steps")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="YAML with any setting (train:, t2a:, clap: sections); flags override it")] = None,
-    print_config: Annotated[bool, typer.Option("--print-config", help="print the resolved settings as YAML and exit")] = False,
+    config: ConfigFile = None,
+    print_config: PrintConfig = False,
+    force: Force = False,
 ) -> None:
     """Align the text-to-audio model to a few-shot split with Diffusion-DPO (or ERM) on LoRA.
 
@@ -229,139 +257,95 @@ def align(
     Frechet distance to the real clips before and after, steps, seconds). Rerun to resume.
     """
     from synthio.align.run import AlignConfig, align_dataset
-    from synthio.backends import BackendUnavailable
-    from synthio.config import ConfigError, dump_config, load_config
-    from synthio.dataset import DatasetError
+    from synthio.config import load_config
 
     overrides = dict(data_dir=data_dir, out=out, where=where, n=n, seed=seed)
-    try:
-        settings = load_config(AlignConfig, config, overrides)
-        train_changes = {k: v for k, v in dict(objective=objective, steps=steps).items() if v is not None}
-        if train_changes:
-            settings = AlignConfig.model_validate({**settings.model_dump(), "train": {**settings.train.model_dump(), **train_changes}})
-    except (ConfigError, ValueError) as error:
-        _fail(error)
+    train_changes = {k: v for k, v in dict(objective=objective, steps=steps).items() if v is not None}
+    if train_changes:
+        overrides["train"] = {**load_config(AlignConfig, config, overrides).train.model_dump(), **train_changes}
     if print_config:
-        typer.echo(dump_config(settings))
-        return
-    try:
-        summary = align_dataset(settings)
-    except (DatasetError, ValueError, FileNotFoundError, BackendUnavailable) as error:
-        _fail(error)
+        return _print_config(AlignConfig, config, overrides)
+    summary = align_dataset(load_config(AlignConfig, config, overrides), force=force)
     keys = ["objective", "initial_loss", "final_loss", "implicit_accuracy", "fd_before", "fd_after", "steps", "seconds"]
     console.print(json.dumps({k: summary[k] for k in keys}, indent=2), markup=False, highlight=False)
 
 
-@app.command()
+@command()
 def augment(
-    data_dir: Annotated[Optional[Path], typer.Argument(help="audiofolder with metadata.csv (file_name,label,...)")] = None,
-    where: Annotated[Optional[list[str]], typer.Option(help="train pool filter COLUMN=V[,V2]; repeatable (e.g. fold=3)")] = None,
-    n: Annotated[Optional[int], typer.Option(help="few-shot size (paper rule per class; same split as evaluate)")] = None,
+    data_dir: DataDir = None,
+    where: Where = None,
+    n: FewShotN = None,
     factor: Annotated[Optional[int], typer.Option(help="synthetic clips generated per real clip")] = None,
     seed: Annotated[Optional[int], typer.Option(help="split and generation seed")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output audiofolder: metadata.csv, audio/, manifest.jsonl, run.json, work/")] = None,
     threshold: Annotated[Optional[str], typer.Option(help="CLAP score to keep a clip, or auto (a percentile of real clips' own-label scores)")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="YAML with any setting (see --print-config); flags override it")] = None,
-    print_config: Annotated[bool, typer.Option("--print-config", help="print the resolved settings as YAML and exit")] = False,
+    config: ConfigFile = None,
+    print_config: PrintConfig = False,
+    force: Force = False,
 ) -> None:
     """Make a few-shot split bigger: caption, align (DPO), MixCap, generate, CLAP-filter, self-reflect.
 
     OUT is an audiofolder of the kept synthetic clips; measure it with
     `synthio evaluate DATA_DIR ... --extra-train OUT`. Rerun the same command to resume.
     """
-    from synthio.augment import AugmentConfig, augment_dataset
-    from synthio.backends import BackendUnavailable
-    from synthio.config import ConfigError, dump_config, load_config
-    from synthio.dataset import DatasetError
-    from synthio.llm.base import LLMError
-    from synthio.llm.structured import StructuredOutputError
+    from synthio import api
+    from synthio.pipeline import AugmentConfig
 
     try:
         parsed_threshold = threshold if threshold in (None, "auto") else float(threshold)
     except ValueError:
         _fail(ValueError(f"--threshold {threshold!r}: give a number such as 0.85, or auto"))
     overrides = dict(data_dir=data_dir, out=out, where=where, n=n, factor=factor, seed=seed, threshold=parsed_threshold)
-    try:
-        settings = load_config(AugmentConfig, config, overrides)
-    except ConfigError as error:
-        _fail(error)
     if print_config:
-        typer.echo(dump_config(settings))
-        return
-    try:
-        summary = augment_dataset(settings)
-    except (DatasetError, ValueError, FileNotFoundError, BackendUnavailable, LLMError, StructuredOutputError) as error:
-        _fail(error)
-    console.print(json.dumps({k: summary[k] for k in ["clips_real", "generated", "kept", "threshold", "rounds", "stage_seconds"]}, indent=2), markup=False, highlight=False)
+        return _print_config(AugmentConfig, config, overrides)
+    result = api.augment(**overrides, config=config, force=force)
+    console.print(result.model_dump_json(include={"clips_real", "generated", "kept", "threshold", "rounds", "stage_seconds"}, indent=2), markup=False, highlight=False)
+    console.print(f"wrote {result.metadata} (the kept clips, an audiofolder) and {result.manifest}")
 
 
-@app.command()
+@command()
 def generate(
     prompt: Annotated[str, typer.Option(help="text prompt, e.g. 'Sound of a dog_bark'")],
     out: Annotated[Path, typer.Option(help="folder for the clips and manifest.jsonl")],
-    num: Annotated[int, typer.Option(help="number of clips")] = 4,
-    seconds: Annotated[float, typer.Option(help="clip length")] = 4.0,
+    num: Annotated[int, typer.Option(min=1, help="number of clips")] = 4,
+    seconds: Annotated[float, typer.Option(min=1e-3, help="clip length")] = 4.0,
     seed: Annotated[int, typer.Option(help="seed of the first clip; clip k uses seed + k")] = 0,
-    steps: Annotated[int, typer.Option(help="sampler steps")] = 16,
+    steps: Annotated[int, typer.Option(min=1, help="sampler steps")] = 16,
     guidance: Annotated[float, typer.Option(help="classifier-free guidance scale")] = 5.0,
     model: Annotated[Optional[Path], typer.Option(help="a tiny-T2A model folder (default: the configured/embedded T2A)")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML with a t2a: backend section")] = None,
+    force: Force = False,
 ) -> None:
-    """Generate NUM clips for one prompt: OUT/clip_KKK.wav and OUT/manifest.jsonl (prompt, seed, seconds per clip)."""
-    import json
-
-    from synthio.audio import write_audio
-    from synthio.backends import BackendsConfig, BackendUnavailable, load_t2a
-    from synthio.config import ConfigError, load_config
+    """Generate NUM clips for one prompt: OUT/clip_KKK.wav and OUT/manifest.jsonl (one row per clip: prompt, seed, seconds)."""
+    from synthio.backends import BackendsConfig, load_t2a
+    from synthio.t2a.clips import write_clips
     from synthio.t2a.tiny import TinyT2A
 
-    try:
-        t2a = TinyT2A.load(model) if model else load_t2a(load_config(BackendsConfig, config).t2a)
-        waves = t2a.sample([prompt] * num, [seconds] * num, steps, guidance, [seed + k for k in range(num)])
-    except (BackendUnavailable, ConfigError, ValueError, FileNotFoundError) as error:
-        _fail(error)
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "manifest.jsonl", "a") as manifest:
-        for k, wave in enumerate(waves):
-            name = f"clip_{seed + k:04d}.wav"
-            write_audio(out / name, wave, t2a.sample_rate)
-            manifest.write(json.dumps({"file_name": name, "prompt": prompt, "seed": seed + k, "seconds": seconds, "sample_rate": t2a.sample_rate, "model": t2a.name}) + "\n")
-    console.print(f"wrote {num} clips to {out}")
+    t2a = TinyT2A.load(model) if model else load_t2a(BackendsConfig.from_yaml(config).t2a)
+    rows = write_clips(t2a, prompt, num, seconds, seed, steps, guidance, out, force=force)
+    console.print(f"wrote {num} clips to {out} ({len(rows)} in its manifest)")
 
 
-@app.command()
+@command()
 def zeroshot(
     data_dir: Annotated[Path, typer.Argument(help="audiofolder with metadata.csv")],
     out: Annotated[Path, typer.Option(help="folder for zeroshot.json")],
     where: Annotated[Optional[list[str]], typer.Option(help="rows to classify, COLUMN=V[,V2]; repeatable")] = None,
     clap: Annotated[Optional[Path], typer.Option(help="a tiny-CLAP model folder (default: the embedded one)")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML with a clap: backend section (instead of --clap)")] = None,
-    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="skip unusable rows and list them")] = False,
+    skip_bad: SkipBad = False,
 ) -> None:
     """Zero-shot accuracy with prompts "Sound of a {label}": writes OUT/zeroshot.json = {accuracy, per_class}."""
-    import json
-
-    from synthio.backends import BackendsConfig, BackendUnavailable, load_clap
+    from synthio.backends import BackendsConfig, load_clap
     from synthio.clap.tiny import TinyClap
-    from synthio.clap.zeroshot import zero_shot
-    from synthio.config import ConfigError, load_config
-    from synthio.dataset import DatasetError, load_selection, parse_where
+    from synthio.clap.zeroshot import zero_shot_folder
 
-    try:
-        scorer = TinyClap.load(clap) if clap else load_clap(load_config(BackendsConfig, config).clap)
-        clips, problems = load_selection(data_dir, parse_where(where), 16000, skip_bad)
-        labels = sorted({c.label for c in clips})
-        result = zero_shot(scorer, clips, labels)
-    except (BackendUnavailable, ConfigError, DatasetError, ValueError, FileNotFoundError) as error:
-        _fail(error)
-    result["scorer"] = scorer.name
-    result["skipped"] = [str(p) for p in problems]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "zeroshot.json").write_text(json.dumps(result, indent=2))
+    scorer = TinyClap.load(clap) if clap else load_clap(BackendsConfig.from_yaml(config).clap)
+    result = zero_shot_folder(scorer, data_dir, where, out, skip_bad)
     console.print(f"zero-shot accuracy {result['accuracy']:.3f} on {result['num_clips']} clips ({scorer.name}); wrote {out / 'zeroshot.json'}")
 
 
-@app.command()
+@command()
 def doctor(
     config: Annotated[Optional[Path], typer.Option(help="YAML with t2a/clap/llm/captioner/classifier sections (other keys ignored)")] = None,
     load: Annotated[bool, typer.Option("--load", help="build every configured backend (slow) instead of checking its files")] = False,
@@ -370,13 +354,14 @@ def doctor(
 
     Exits 1 when a configured backend cannot be used.
     """
-    from synthio.backends import BackendsConfig, check_backends, environment, print_doctor
-    from synthio.config import ConfigError, load_config
+    from synthio.backends import (
+        BackendsConfig,
+        check_backends,
+        environment,
+        print_doctor,
+    )
 
-    try:
-        settings = load_config(BackendsConfig, config)
-    except ConfigError as error:
-        _fail(error)
+    settings = BackendsConfig.from_yaml(config)
     rows = check_backends(settings, load=load)
     print_doctor(rows, environment())
     if any(row.status == "unavailable" for row in rows):

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from synthio.errors import SynthioError
+
 M = TypeVar("M", bound=BaseModel)
 
 
-class ConfigError(ValueError):
+class ConfigError(SynthioError, ValueError):
     """A config file or override that does not validate; the message names the file and the field."""
 
 
-def load_config(model: type[M], path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> M:
-    """``model`` from YAML ``path`` (optional) updated with the non-None ``overrides``."""
+def load_config(model: type[M], path: str | Path | None = None, overrides: dict[str, Any] | None = None, sections_only: bool = False) -> M:
+    """``model`` from YAML ``path`` (optional) updated with the non-None ``overrides``; unknown keys are errors.
+
+    ``sections_only`` reads just the model's own top-level keys of a larger file (the backend
+    sections of an ``augment`` YAML); keys inside those sections are still checked.
+    """
     values: dict[str, Any] = {}
     source = "command line"
     if path is not None:
@@ -29,13 +36,38 @@ def load_config(model: type[M], path: str | Path | None = None, overrides: dict[
             raise ConfigError(f"{path} is not valid YAML: {error}") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path} must hold a mapping of settings, got {type(loaded).__name__}")
-        values.update(loaded)
+        values.update({k: v for k, v in loaded.items() if k in model.model_fields} if sections_only else loaded)
         source = f"{path} and command line"
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    unknown = unknown_keys(model, values)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) in {source}: " + "; ".join(unknown))
     try:
         return model.model_validate(values)
     except ValidationError as error:
         raise ConfigError(f"invalid settings (from {source}):\n{error}") from None
+
+
+def _model_of(annotation) -> type[BaseModel] | None:
+    """The pydantic model a field holds (also inside ``X | None``), else None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+def unknown_keys(model: type[BaseModel], values: dict[str, Any], prefix: str = "") -> list[str]:
+    """Every key of ``values`` (nested sections too) that ``model`` has no field for, each with the valid keys."""
+    found = []
+    for key, value in values.items():
+        field = model.model_fields.get(key)
+        if field is None:
+            found.append(f"'{prefix}{key}' is not a setting; valid keys{' of ' + prefix.rstrip('.') if prefix else ''}: {', '.join(model.model_fields)}")
+        elif isinstance(value, dict) and (section := _model_of(field.annotation)) is not None:
+            found += unknown_keys(section, value, f"{prefix}{key}.")
+    return found
 
 
 def dump_config(config: BaseModel) -> str:

@@ -4,11 +4,14 @@ A folder holds ``metadata.csv`` with at least ``file_name`` (relative to the fol
 any other column (``fold``, ``speaker``, ``split``...) can select parts with ``K=V`` filters.
 Validation decodes every selected file and reports every problem at once; nothing is dropped
 silently: ``skip_bad=True`` drops the bad rows and returns them as ``Problem`` records.
+A file_name that leads outside the folder (absolute, ``..``, a symlink) is a problem unless ``allow_outside=True``.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+import io
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,10 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from synthio.audio import AudioError, read_audio
+from synthio.errors import SynthioError
 from synthio.progress import track
 
 METADATA = "metadata.csv"
 REQUIRED_COLUMNS = ("file_name", "label")
+
+
+class SelectionError(SynthioError, ValueError):
+    """A ``COLUMN=VALUE`` filter or a pair of parts that cannot select what was asked."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,7 @@ class Problem:
         return f"{self.file_name}: {self.kind}: {self.detail} -> {self.fix}"
 
 
-class DatasetError(ValueError):
+class DatasetError(SynthioError, ValueError):
     """Every problem found in a dataset, listed in one message."""
 
     def __init__(self, root: str | Path, problems: list[Problem], hint: str = "or rerun with --skip-bad to skip these rows and list them"):
@@ -69,13 +77,13 @@ def parse_where(expressions: list[str] | tuple[str, ...] | None) -> dict[str, se
     for expression in expressions or []:
         key, sep, values = expression.partition("=")
         if not sep or not key.strip() or not values.strip():
-            raise ValueError(f"bad filter {expression!r}: write COLUMN=VALUE or COLUMN=V1,V2 (e.g. fold=3)")
+            raise SelectionError(f"bad filter {expression!r}: write COLUMN=VALUE or COLUMN=V1,V2 (e.g. fold=3)")
         where.setdefault(key.strip(), set()).update(v.strip() for v in values.split(","))
     return where
 
 
-def read_metadata(root: str | Path) -> list[dict[str, str]]:
-    """Read ``root/metadata.csv``; raise DatasetError if it is missing or lacks required columns."""
+def read_rows(root: str | Path) -> tuple[list[dict[str, str]], list[Problem]]:
+    """Read ``root/metadata.csv``: the well-formed rows, and one Problem per row with too few or too many fields."""
     root = Path(root)
     path = root / METADATA
     if not root.is_dir():
@@ -84,9 +92,26 @@ def read_metadata(root: str | Path) -> list[dict[str, str]]:
         raise DatasetError(
             root, [Problem(METADATA, "missing metadata", f"{path} does not exist", "write metadata.csv with columns file_name,label")], hint=""
         )
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        columns = reader.fieldnames or []
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
+    except UnicodeDecodeError as error:
+        offset = len(data) - len(error.object) + error.start
+        line = data[:offset].count(b"\n") + 1
+        raise DatasetError(
+            root,
+            [Problem(METADATA, "not UTF-8", f"byte {offset} (line {line}) is 0x{data[offset]:02x}, which is not UTF-8", "save metadata.csv as UTF-8 (in Excel: CSV UTF-8)")],
+            hint="",
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, problems = [], []
+    line = 1
+    try:
+        columns = next(reader, [])
+        repeated = {c: k for c, k in Counter(columns).items() if k > 1}
+        if repeated:
+            detail = "; ".join(f"{c} appears {k} times" for c, k in repeated.items())
+            raise DatasetError(root, [Problem(f"{METADATA} line 1", "duplicate columns", detail, "rename or delete the repeated columns")], hint="")
         missing = [c for c in REQUIRED_COLUMNS if c not in columns]
         if missing:
             raise DatasetError(
@@ -94,7 +119,30 @@ def read_metadata(root: str | Path) -> list[dict[str, str]]:
                 [Problem(METADATA, "missing columns", f"no column(s) {', '.join(missing)}; found {', '.join(columns) or 'none'}", "add the columns file_name,label")],
                 hint="",
             )
-        return [dict(row) for row in reader]
+        line = reader.line_num + 1
+        for fields in reader:
+            if fields:
+                row = dict(zip(columns, fields))
+                detail = f"row {_shown(row.get('file_name') or ','.join(fields))!r} has {len(fields)} fields; the header has {len(columns)}"
+                if len(fields) < len(columns):
+                    problems.append(Problem(f"{METADATA} line {line}", "too few fields", detail, "fill in the missing fields or delete the row"))
+                elif len(fields) > len(columns):
+                    problems.append(Problem(f"{METADATA} line {line}", "too many fields", detail, 'quote values that hold commas ("a, b") or delete the extra fields'))
+                else:
+                    rows.append(row)
+            line = reader.line_num + 1
+    except csv.Error as error:
+        fix = "close the quote (\") this row opens, or shorten the field" if "field limit" in str(error) else "make the row valid CSV (quote values that hold commas, quotes or line breaks)"
+        raise DatasetError(root, [Problem(f"{METADATA} line {line}", "bad CSV", str(error), fix)], hint="") from None
+    return rows, problems
+
+
+def read_metadata(root: str | Path) -> list[dict[str, str]]:
+    """Read ``root/metadata.csv``; raise DatasetError if it is missing, not UTF-8 CSV, lacks required columns or has bad rows."""
+    rows, problems = read_rows(root)
+    if problems:
+        raise DatasetError(root, problems, hint="")
+    return rows
 
 
 def select(rows: list[dict[str, str]], where: dict[str, set[str]], root: str | Path = "") -> list[dict[str, str]]:
@@ -102,11 +150,11 @@ def select(rows: list[dict[str, str]], where: dict[str, set[str]], root: str | P
     columns = set(rows[0]) if rows else set()
     for key, values in where.items():
         if key not in columns:
-            raise ValueError(f"{root}/{METADATA} has no column {key!r}; columns are {', '.join(sorted(columns))}")
+            raise SelectionError(f"{root}/{METADATA} has no column {key!r}; columns are {', '.join(sorted(columns))}")
         present = {r[key] for r in rows}
         unknown = values - present
         if unknown:
-            raise ValueError(
+            raise SelectionError(
                 f"{key}={','.join(sorted(unknown))} matches no row of {root}/{METADATA}; values present: {', '.join(sorted(present)[:20])}"
             )
     return [r for r in rows if all(r[k] in v for k, v in where.items())]
@@ -129,16 +177,47 @@ def find_row_problems(rows: list[dict[str, str]]) -> list[Problem]:
     return problems
 
 
-def decode_rows(root: str | Path, rows: list[dict[str, str]], sample_rate: int, description: str = "decoding") -> tuple[list[Clip], list[Problem]]:
-    """Decode every row (two threads), returning the good clips in row order and one Problem per bad file."""
+def _shown(name: str, limit: int = 80) -> str:
+    """``name`` as printed in a Problem: names longer than ``limit`` lose their middle."""
+    return name if len(name) <= limit else f"{name[: limit - 24]}...{name[-20:]}"
+
+
+def outside_folder(root: Path, file_name: str) -> str | None:
+    """Why ``root/file_name`` leads outside ``root`` (absolute, ``..`` or a symlink), or None if it stays inside."""
+    if Path(file_name).is_absolute():
+        return "the file_name is an absolute path"
+    try:
+        resolved = (root / file_name).resolve()
+    except RuntimeError:  # a symlink loop: reading it reports the file as missing
+        return None
+    if not resolved.is_relative_to(root.resolve()):
+        return f"it resolves to {resolved} (through '..' or a symlink), outside {root}"
+    return None
+
+
+def decode_rows(
+    root: str | Path, rows: list[dict[str, str]], sample_rate: int, description: str = "decoding", allow_outside: bool = False
+) -> tuple[list[Clip], list[Problem]]:
+    """Decode every row (two threads), returning the good clips in row order and one Problem per bad file.
+
+    A file_name leading outside ``root`` is a Problem unless ``allow_outside``.
+    """
     root = Path(root)
 
     def load(row: dict[str, str]) -> Clip | Problem:
+        name = row["file_name"]
         try:
-            samples = read_audio(root / row["file_name"], sample_rate)
+            reason = None if allow_outside else outside_folder(root, name)
+            if reason:
+                return Problem(name, "outside the dataset folder", reason, "move the file into the folder and name it relative to it, or opt in with allow_outside=True (validate: --allow-outside)")
+            samples = read_audio(root / name, sample_rate)
         except AudioError as error:
-            return Problem(row["file_name"], error.kind, error.detail, error.fix)
-        return Clip(row["file_name"], row["label"], samples, sample_rate, row)
+            return Problem(name, error.kind, error.detail, error.fix)
+        except OSError as error:
+            if error.errno == errno.ENAMETOOLONG:
+                return Problem(_shown(name), "file name too long", f"{error.strerror}: the {METADATA} row's file_name has {len(name)} characters", "shorten the file name and its metadata.csv row")
+            return Problem(_shown(name), "unreadable", f"{error.strerror} (a row of {METADATA})", "make the file readable or remove its metadata.csv row")
+        return Clip(name, row["label"], samples, sample_rate, row)
 
     clips, problems = [], []
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -164,24 +243,25 @@ def load_parts(
     test_where: dict[str, set[str]],
     sample_rate: int,
     skip_bad: bool = False,
+    allow_outside: bool = False,
 ) -> LabelledParts:
     """Select, decode and validate a train pool and a test part; all problems are raised together unless ``skip_bad``."""
     root = Path(root)
-    rows = read_metadata(root)
+    rows, problems = read_rows(root)
     if not rows:
-        raise DatasetError(root, [Problem(METADATA, "empty metadata", "no rows", "add one row per clip")], hint="")
+        raise DatasetError(root, problems + [Problem(METADATA, "empty metadata", "no well-formed rows" if problems else "no rows", "add one row per clip")], hint="")
     train_rows = select(rows, train_where, root)
     test_rows = select(rows, test_where, root)
     overlap = {r["file_name"] for r in train_rows} & {r["file_name"] for r in test_rows}
     if overlap:
-        raise ValueError(f"{len(overlap)} file(s) are in both the train and the test part (e.g. {sorted(overlap)[0]}); make the filters disjoint")
+        raise SelectionError(f"{len(overlap)} file(s) are in both the train and the test part (e.g. {sorted(overlap)[0]}); make the filters disjoint")
 
-    problems = find_row_problems(train_rows + test_rows)
+    problems += find_row_problems(train_rows + test_rows)
     bad_names = {p.file_name for p in problems}
     train_rows = [r for r in train_rows if r["file_name"] not in bad_names]
     test_rows = [r for r in test_rows if r["file_name"] not in bad_names]
-    train, train_problems = decode_rows(root, train_rows, sample_rate, "decoding train pool")
-    test, test_problems = decode_rows(root, test_rows, sample_rate, "decoding test part")
+    train, train_problems = decode_rows(root, train_rows, sample_rate, "decoding train pool", allow_outside)
+    test, test_problems = decode_rows(root, test_rows, sample_rate, "decoding test part", allow_outside)
     problems += train_problems + test_problems
 
     train_labels = Counter(c.label for c in train)
@@ -208,23 +288,31 @@ def load_parts(
 
 
 def load_selection(
-    root: str | Path, where: dict[str, set[str]] | None, sample_rate: int, skip_bad: bool = False, labels: list[str] | None = None
+    root: str | Path,
+    where: dict[str, set[str]] | None,
+    sample_rate: int,
+    skip_bad: bool = False,
+    labels: list[str] | None = None,
+    allow_outside: bool = False,
 ) -> tuple[list[Clip], list[Problem]]:
     """Decode the selected rows of one folder; with ``labels``, a row whose label is not among them is a problem too."""
-    rows = select(read_metadata(root), where or {}, root)
-    problems = find_row_problems(rows)
+    rows, problems = read_rows(root)
+    rows = select(rows, where or {}, root)
+    problems += find_row_problems(rows)
     if labels is not None:
         for r in rows:
             if r["label"] not in labels:
                 problems.append(Problem(r["file_name"], "unknown label", f"label {r['label']!r} is not a train label ({', '.join(labels)})", "relabel or remove the row"))
     bad = {p.file_name for p in problems}
-    clips, decode_problems = decode_rows(root, [r for r in rows if r["file_name"] not in bad], sample_rate, f"decoding {Path(root).name}")
+    clips, decode_problems = decode_rows(root, [r for r in rows if r["file_name"] not in bad], sample_rate, f"decoding {Path(root).name}", allow_outside)
     problems += decode_problems
     if problems and not skip_bad:
         raise DatasetError(root, problems)
     return clips, problems
 
 
-def load_extra(root: str | Path, labels: list[str], sample_rate: int, where: dict[str, set[str]] | None = None, skip_bad: bool = False) -> tuple[list[Clip], list[Problem]]:
+def load_extra(
+    root: str | Path, labels: list[str], sample_rate: int, where: dict[str, set[str]] | None = None, skip_bad: bool = False, allow_outside: bool = False
+) -> tuple[list[Clip], list[Problem]]:
     """Load extra training rows (e.g. synthetic clips) whose labels must all be known."""
-    return load_selection(root, where, sample_rate, skip_bad, labels)
+    return load_selection(root, where, sample_rate, skip_bad, labels, allow_outside)

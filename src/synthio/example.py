@@ -7,12 +7,15 @@ float WAV, with a ``split`` column (``train`` / ``test``) in ``metadata.csv``.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from synthio.audio import write_audio
+from synthio.manifest import write_text_atomic
+from synthio.outdir import claim_output
 
 Synth = Callable[[np.random.Generator, np.ndarray, int], np.ndarray]
 
@@ -81,9 +84,14 @@ def synthesize(label: str, seconds: float, sample_rate: int, seed: int) -> np.nd
     return np.clip(sound + background, -1, 1).astype(np.float32)
 
 
-def write_example(out: str | Path, clips_per_class: int = 40, seconds: float = 2.0, sample_rate: int = 16000, seed: int = 0) -> Path:
-    """Write ``out/metadata.csv`` and the clips; ``clips_per_class`` train and half as many test clips per class."""
-    out = Path(out)
+def write_example(out: str | Path, clips_per_class: int = 40, seconds: float = 2.0, sample_rate: int = 16000, seed: int = 0, force: bool = False) -> Path:
+    """Write ``out/metadata.csv`` and the clips; ``clips_per_class`` train and half as many test clips per class (``out`` claimed as in ``synthio.outdir``)."""
+    settings = {"clips_per_class": clips_per_class, "seconds": seconds, "sample_rate": sample_rate, "seed": seed}
+    with claim_output(out, "example", settings, force=force):
+        return _write_clips(Path(out), clips_per_class, seconds, sample_rate, seed)
+
+
+def _write_clips(out: Path, clips_per_class: int, seconds: float, sample_rate: int, seed: int) -> Path:
     rows = []
     for class_index, label in enumerate(CLASSES):
         for split, count in (("train", clips_per_class), ("test", max(1, clips_per_class // 2))):
@@ -92,8 +100,9 @@ def write_example(out: str | Path, clips_per_class: int = 40, seconds: float = 2
                 file_name = f"{split}/{label}_{i:03d}.wav"
                 write_audio(out / file_name, synthesize(label, seconds, sample_rate, clip_seed), sample_rate)
                 rows.append({"file_name": file_name, "label": label, "split": split})
-    with open(out / "metadata.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["file_name", "label", "split"])
-        writer.writeheader()
-        writer.writerows(rows)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["file_name", "label", "split"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(out / "metadata.csv", buffer.getvalue())
     return out

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import BaseModel, Field
 
+from synthio.errors import SynthioError
+
 if TYPE_CHECKING:
     from synthio.dataset import Clip
 
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 def per_class_counts(labels: list[str], n: int) -> dict[str, int]:
     """Paper rule: ``max(1, int(count_c * n / total))`` clips per class."""
     if n <= 0:
-        raise ValueError(f"n must be positive, got {n}")
+        raise SplitError(f"n must be positive, got {n}")
     total = len(labels)
     counts: dict[str, int] = defaultdict(int)
     for label in labels:
@@ -43,6 +45,19 @@ def stratified_sample(labels: list[str], n: int, rng: np.random.Generator) -> li
     return sorted(chosen)
 
 
+class SplitError(SynthioError, ValueError):
+    """A few-shot size the train pool cannot give."""
+
+
+def check_n(n: int, labels: list[str]) -> None:
+    """Raise unless ``n`` fits the pool and gives every class its clip (the rule keeps at least one per class, so a smaller n would be exceeded silently)."""
+    classes = len(set(labels))
+    if n > len(labels):
+        raise SplitError(f"n={n} exceeds the train pool of {len(labels)} clips; choose n <= {len(labels)}")
+    if n < classes:
+        raise SplitError(f"n={n} is smaller than the {classes} classes of the train pool: the paper's rule keeps at least one clip per class, so the split would hold {classes} clips, not {n}; choose n >= {classes}")
+
+
 @dataclass(frozen=True)
 class FewShotSplit:
     """Indices into the train pool: the few-shot ``train`` part and the ``val`` part for checkpoint selection."""
@@ -58,8 +73,7 @@ def few_shot_split(labels: list[str], n: int, seed: int, val_n: int | None = Non
     with a train clip: slices of one recording in both parts make validation accuracy a measure
     of memorisation and checkpoint selection pick the most over-fitted model.
     """
-    if n > len(labels):
-        raise ValueError(f"n={n} exceeds the train pool of {len(labels)} clips")
+    check_n(n, labels)
     if groups is not None and len(groups) != len(labels):
         raise ValueError(f"{len(groups)} groups for {len(labels)} labels")
     rng = np.random.default_rng(seed)
@@ -82,9 +96,24 @@ class FewShotSelection(BaseModel):
     data_dir: Path
     out: Path
     where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the train pool")
-    n: int = Field(50, description="few-shot size (paper rule per class), the same split as `synthio evaluate`")
+    n: int = Field(50, ge=1, description="few-shot size (paper rule per class), the same split as `synthio evaluate`")
     seed: int = 0
     skip_bad: bool = False
+
+    def output_settings(self, exclude: dict | None = None) -> dict:
+        """The settings that shape an output folder (all but ``out`` and pydantic-style ``exclude``) plus the digest of ``metadata.csv``."""
+        from synthio.dataset import METADATA
+        from synthio.outdir import file_digest
+
+        settings = self.model_dump(mode="json", exclude={"out": True, **(exclude or {})})
+        settings["metadata_digest"] = file_digest(self.data_dir / METADATA)
+        return settings
+
+    def check(self) -> None:
+        """Check the selection from ``metadata.csv`` alone, before any model loads: the filters match and ``n`` fits the pool."""
+        from synthio.dataset import parse_where, read_metadata, select
+
+        check_n(self.n, [row["label"] for row in select(read_metadata(self.data_dir), parse_where(self.where), self.data_dir)])
 
     def load(self, sample_rate: int) -> list[Clip]:
         """Decode the pool and return the few-shot train clips (skipped rows are listed, or raised unless ``skip_bad``)."""

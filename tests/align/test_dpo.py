@@ -82,5 +82,5 @@ def test_two_processes_give_the_one_process_loss(tmp_path):
         assert result.returncode == 0, result.stderr[-3000:]
         values.append(json.loads(out.read_text()))
     assert values[0]["processes"] == 1 and values[1]["processes"] == 2
-    assert values[0]["loss"] == pytest.approx(values[1]["loss"], abs=1e-6)
-    assert values[0]["grad_norm"] == pytest.approx(values[1]["grad_norm"], rel=1e-5)
+    assert values[0]["loss"] == pytest.approx(values[1]["loss"], rel=1e-5)
+    assert values[0]["grad_norm"] == pytest.approx(values[1]["grad_norm"], rel=1e-4)

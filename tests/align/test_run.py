@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from synthio.align.run import AlignConfig, align_dataset
 from synthio.align.dpo import AlignTrainConfig
+from synthio.align.run import AlignConfig, align_dataset
 from tests.align.helpers import small_t2a
 from tests.conftest import make_folder
 

@@ -4,6 +4,7 @@ import torch
 
 from synthio.clap.zeroshot import zero_shot
 from synthio.dataset import Clip
+from synthio.errors import SynthioError
 
 
 class LoudnessScorer:
@@ -31,5 +32,5 @@ def test_accuracy_and_per_class():
     clips = [clip("loud", 0.9), clip("loud", 0.1), clip("quiet", 0.1), clip("quiet", 0.2, rate=8000)]
     result = zero_shot(LoudnessScorer(), clips, ["loud", "quiet"])
     assert result["accuracy"] == 0.75 and result["per_class"] == {"loud": 0.5, "quiet": 1.0} and result["num_clips"] == 4
-    with pytest.raises(ValueError):
+    with pytest.raises(SynthioError, match="empty"):
         zero_shot(LoudnessScorer(), [], ["loud"])

@@ -9,25 +9,37 @@ import pytest
 from pydantic import BaseModel
 
 from synthio.llm.base import LLMError
-from synthio.llm.openai_compat import OpenAICompatibleLLM
+from synthio.llm.openai_compat import OpenAICompatibleLLM, redact_url
 from synthio.llm.structured import StructuredOutputError, chat_json
+from synthio.progress import say
 
 
 class ScriptedServer:
-    """Answers each POST with the next scripted behaviour: ("reply", text), ("status", code, headers) or ("sleep", s)."""
+    """Answers each request with the next scripted behaviour: ("reply", text), ("status", code, headers), ("sleep", s) or
+    ("hold", event) (close without answering once ``event`` is set, at most 10 s later); a GET lists ``models``."""
 
     def __init__(self):
-        self.script, self.requests = [], []
+        self.script, self.requests, self.models = [], [], ["test-model"]
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
                 pass
 
+            def do_GET(self):
+                outer.requests.append((time.monotonic(), self.path, None))
+                self.respond(None)
+
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 outer.requests.append((time.monotonic(), self.path, body))
+                self.respond(body)
+
+            def respond(self, body):
                 action = outer.script.pop(0) if outer.script else ("reply", "default")
+                if action[0] == "hold":
+                    action[1].wait(10)
+                    return
                 if action[0] == "sleep":
                     time.sleep(action[1])
                     action = ("reply", "late")
@@ -36,6 +48,9 @@ class ScriptedServer:
                     self.send_response(action[1])
                     for k, v in (action[2] if len(action) > 2 else {}).items():
                         self.send_header(k, v)
+                elif body is None:
+                    payload = json.dumps({"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "x"} for m in outer.models]}).encode()
+                    self.send_response(200)
                 else:
                     payload = json.dumps({
                         "id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
@@ -104,6 +119,51 @@ def test_timeout_is_reported(server):
     with pytest.raises(LLMError, match="no answer within"):
         client(server, timeout_seconds=0.3, max_retries=1).chat(MESSAGES)
     assert time.monotonic() - started < 5
+
+
+def test_a_call_that_gives_up_says_how_long_it_waited_and_what_to_change(server):
+    server.script = [("sleep", 1.0)]
+    with pytest.raises(LLMError) as info:
+        client(server, timeout_seconds=0.2, max_retries=0).chat(MESSAGES)
+    message = str(info.value)
+    assert message.startswith(f"openai:{server.base_url}:test-model: no answer within 0.2 s per attempt; waited ")
+    assert message.endswith(" s in all over 1 attempt(s); to wait longer raise llm.timeout_seconds (now 0.2 s per attempt) or llm.max_retries (now 0)")
+
+
+def test_a_slow_call_says_it_is_waiting(server, monkeypatch, capsys):
+    said = threading.Event()
+
+    def say_and_release(tag, message, style="yellow"):
+        say(tag, message, style)
+        said.set()
+
+    monkeypatch.setattr("synthio.llm.openai_compat.say", say_and_release)
+    server.script = [("hold", said)]  # the server answers nothing until the notice is out, then closes the connection
+    with pytest.raises(LLMError, match="cannot connect to .* in all over 1 attempt"):
+        client(server, timeout_seconds=10, max_retries=0, notice_seconds=0.01).chat(MESSAGES)
+    assert said.is_set()
+    assert f"llm: waiting for {server.base_url} (" in capsys.readouterr().err.replace("\n", "")
+
+
+@pytest.mark.parametrize(
+    "url, redacted",
+    [
+        ("http://localhost:8000/v1", "http://localhost:8000/v1"),
+        ("http://user:secret@host:8000/v1", "http://user:***@host:8000/v1"),
+        ("https://host/v1?api_key=secret&model=m", "https://host/v1?api_key=***&model=m"),
+        ("https://host/v1?key=secret&token=secret&access_token=secret", "https://host/v1?key=***&token=***&access_token=***"),
+        ("https://u:secret@host/v1?Auth=secret", "https://u:***@host/v1?Auth=***"),
+    ],
+)
+def test_redact_url(url, redacted):
+    assert redact_url(url) == redacted
+
+
+def test_name_never_shows_url_credentials():
+    llm = OpenAICompatibleLLM(model="m", base_url="http://u:secret@127.0.0.1:8000/v1?key=secret")
+    assert llm.name == "openai:http://u:***@127.0.0.1:8000/v1?key=***:m"
+    assert llm.base_url == "http://u:secret@127.0.0.1:8000/v1?key=secret"
+    assert OpenAICompatibleLLM(model="m").name == "openai:default:m"
 
 
 def test_missing_key_and_bad_messages(server, monkeypatch):

@@ -85,3 +85,19 @@ def test_griffin_lim_recovers_a_tone(text):
     audio = model.to_waveform(model.log_mel(torch.from_numpy(tone)[None])[0], 8000, seed=0)
     peak = np.argmax(np.abs(np.fft.rfft(audio))) * 16000 / len(audio)
     assert abs(peak - 1000) < 150
+
+
+@pytest.mark.parametrize("seconds", [0.5 + 1 / 16000, 0.5 + 0.02, 1.0 + 0.0625, 0.003, 1 / 16000])
+def test_every_duration_generates_past_a_window_edge_and_below_one_fft_frame(text, seconds):
+    model = make_model(text)
+    (wave,) = model.sample(["rain"], [seconds], 2, 2.0, [1])
+    assert len(wave) == max(1, round(seconds * 16000)) and np.isfinite(wave).all()
+
+
+def test_clips_shorter_than_one_fft_frame_encode_as_the_silence_padded_clip(text):
+    model = make_model(text)
+    clip = np.full(300, 0.1, np.float32)
+    padded = np.concatenate([clip, np.zeros(724, np.float32)])
+    encoded, reference = model.encode([clip], 16000), model.encode([padded], 16000)
+    assert encoded.seconds == [300 / 16000]
+    torch.testing.assert_close(encoded.latents, reference.latents, rtol=0, atol=0)

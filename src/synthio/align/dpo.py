@@ -31,14 +31,14 @@ class AlignTrainConfig(BaseModel):
     """Training settings of ``synthio align`` (the ``train:`` section of its YAML)."""
 
     objective: Literal["dpo", "erm"] = "dpo"
-    beta: float = Field(2000.0, description="DPO temperature (the release's value)")
-    steps: int = 300
-    batch_size: int = Field(8, description="pairs (DPO) or real clips (ERM) per optimiser step, over all processes")
-    grad_accum: int = Field(1, description="micro-batches per optimiser step")
-    learning_rate: float = 1e-4
-    lora_rank: int = 8
+    beta: float = Field(2000.0, gt=0, description="DPO temperature (the release's value)")
+    steps: int = Field(300, ge=1, description="optimiser steps")
+    batch_size: int = Field(8, ge=1, description="pairs (DPO) or real clips (ERM) per optimiser step, over all processes")
+    grad_accum: int = Field(1, ge=1, description="micro-batches per optimiser step")
+    learning_rate: float = Field(1e-4, gt=0)
+    lora_rank: int = Field(8, ge=1)
     ema_decay: float | None = Field(None, description="export an exponential moving average of the LoRA weights")
-    checkpoint_every: int = 50
+    checkpoint_every: int = Field(50, ge=1)
     seed: int = 0
 
 

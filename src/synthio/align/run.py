@@ -22,6 +22,7 @@ from synthio.clap.base import template_prompt
 from synthio.clap.frechet import frechet_distance
 from synthio.dataset import Clip
 from synthio.manifest import write_text_atomic
+from synthio.outdir import claim_output
 from synthio.progress import console
 from synthio.split import FewShotSelection
 from synthio.t2a.lora import save_lora
@@ -32,8 +33,8 @@ FD_SEED = 7_000_000
 class AlignConfig(FewShotSelection):
     """Settings of ``synthio align`` (YAML keys = these field names)."""
 
-    losers_per_clip: int = Field(2, description="k: base-model outputs per real clip")
-    sample_steps: int = Field(16, description="sampler steps for losers and the FD clips")
+    losers_per_clip: int = Field(2, ge=1, description="k: base-model outputs per real clip")
+    sample_steps: int = Field(16, ge=1, description="sampler steps for losers and the FD clips")
     guidance: float = Field(5.0, description="classifier-free guidance for losers and the FD clips")
     train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
     t2a: T2ASpec = Field(default_factory=T2ASpec)
@@ -63,11 +64,19 @@ def generate_for_fd(t2a, clips: list[Clip], folder: Path, steps: int, guidance: 
     return [read_audio(p, t2a.sample_rate) for p in paths]
 
 
-def align_dataset(config: AlignConfig, t2a=None, clap=None) -> dict:
+def align_dataset(config: AlignConfig, t2a=None, clap=None, force: bool = False) -> dict:
     """Run (or resume) the stage; writes ``OUT/adapter.safetensors``, ``OUT/align.json`` and returns the latter.
 
     ``t2a`` / ``clap`` default to the configured backends; a ``t2a`` passed in gets the trained LoRA in place.
+    OUT is claimed and locked first (``synthio.outdir``).
     """
+    config.check()
+    with claim_output(config.out, "align", config.output_settings(), inputs=(config.data_dir,), force=force):
+        return run_alignment(config, t2a, clap)
+
+
+def run_alignment(config: AlignConfig, t2a=None, clap=None) -> dict:
+    """Pairs, FD before, training, FD after; skipped when ``align.json`` exists."""
     out = config.out
     summary_path = out / "align.json"
     if summary_path.exists():

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from synthio.audio import resample
+from synthio.errors import MissingFileError
 
 
 class TransformersCaptioner:
@@ -18,11 +19,15 @@ class TransformersCaptioner:
     """
 
     def __init__(self, path: str | Path, device: str = "cpu", max_new_tokens: int = 40, num_beams: int = 1, batch_size: int = 8):
-        from transformers import AutoFeatureExtractor, AutoModelForSpeechSeq2Seq, AutoTokenizer
+        from transformers import (
+            AutoFeatureExtractor,
+            AutoModelForSpeechSeq2Seq,
+            AutoTokenizer,
+        )
 
         path = Path(path)
         if not (path / "config.json").is_file():
-            raise FileNotFoundError(f"{path} is not a transformers model folder (no config.json); download the captioner once and pass its path")
+            raise MissingFileError(f"{path} is not a transformers model folder (no config.json); download the captioner once and pass its path")
         self.model = AutoModelForSpeechSeq2Seq.from_pretrained(path, local_files_only=True).to(device).eval()
         self.feature_extractor = AutoFeatureExtractor.from_pretrained(path, local_files_only=True)
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)

@@ -16,10 +16,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from synthio.clap.tiny import MiniLMText, TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap, shared_text_encoder
+from synthio.clap.tiny import (
+    MiniLMText,
+    TinyClapAudio,
+    TinyClapConfig,
+    multi_positive_clip_loss,
+    save_tiny_clap,
+    shared_text_encoder,
+)
 from synthio.corpus.base import load_corpus
 from synthio.progress import console, progress_bar
-from synthio.train.augment import SpecAugment
+from synthio.train.classic import SpecAugment
 from synthio.train.trainer import resolve_device
 
 

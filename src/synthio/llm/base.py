@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Protocol, TypedDict, runtime_checkable
 
+from synthio.errors import SynthioError
+
 
 class ChatMessage(TypedDict):
     role: str
     content: str
 
 
-class LLMError(RuntimeError):
+class LLMError(SynthioError, RuntimeError):
     """A backend that could not answer (after its own retries); the message says which and why."""
 
 

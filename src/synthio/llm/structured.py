@@ -8,13 +8,14 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from synthio.errors import SynthioError
 from synthio.llm.base import LLM, ChatMessage
 from synthio.llm.constrained import flat_fields
 
 M = TypeVar("M", bound=BaseModel)
 
 
-class StructuredOutputError(ValueError):
+class StructuredOutputError(SynthioError, ValueError):
     """The model never produced valid JSON for the schema; names the prompt and the last reply."""
 
     def __init__(self, schema: type[BaseModel], prompt: str, reply: str, error: str, attempts: int):

@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 
 from synthio.clap.base import template_prompt
 from synthio.llm.structured import StructuredOutputError, chat_json
-from synthio.mixcap.schema import EventsScenes, NewCaptions, Revision, extraction_messages, reflection_messages, with_label, writing_messages
+from synthio.mixcap.schema import (
+    EventsScenes,
+    NewCaptions,
+    Revision,
+    extraction_messages,
+    reflection_messages,
+    with_label,
+    writing_messages,
+)
 
 
 @dataclass

@@ -19,7 +19,12 @@ import numpy as np
 import torch
 
 from synthio.audio import fit_duration
-from synthio.t2a.base import EncodedAudio, check_sample_args, group_by_duration, prepare_waveforms
+from synthio.t2a.base import (
+    EncodedAudio,
+    check_sample_args,
+    group_by_duration,
+    prepare_waveforms,
+)
 from synthio.t2a.lora import inject_lora, lora_disabled
 from synthio.t2a.stable_audio import default_dtype
 

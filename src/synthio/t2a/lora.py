@@ -8,6 +8,8 @@ from pathlib import Path
 
 import torch
 
+from synthio.errors import SynthioError
+
 
 def inject_lora(module: torch.nn.Module, target_modules: list[str], rank: int = 16, alpha: float | None = None) -> list[torch.nn.Parameter]:
     """Add LoRA layers (B initialised to zero, so outputs are unchanged) and return only their parameters as trainable."""
@@ -68,9 +70,9 @@ def load_lora(module: torch.nn.Module, path: str | Path) -> None:
     own = dict(module.named_parameters())
     missing = [k for k in state if k not in own]
     if missing:
-        raise ValueError(f"{path} holds LoRA tensors this model lacks (e.g. {missing[0]}); add LoRA with the same rank and targets first")
+        raise SynthioError(f"{path} holds LoRA tensors this model lacks (e.g. {missing[0]}); add LoRA with the same rank and targets first")
     with torch.no_grad():
         for name, tensor in state.items():
             if own[name].shape != tensor.shape:
-                raise ValueError(f"{path}: {name} has shape {tuple(tensor.shape)}, the model {tuple(own[name].shape)}")
+                raise SynthioError(f"{path}: {name} has shape {tuple(tensor.shape)}, the model {tuple(own[name].shape)}")
             own[name].copy_(tensor)

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from synthio.errors import MissingFileError, SynthioError
 from synthio.progress import console, progress_bar
 from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
 
@@ -67,7 +68,7 @@ def load_features(path: str | Path, model: TinyT2A) -> tuple[torch.Tensor, torch
     """Set ``model``'s mel statistics from ``path``; return mels ``(N, 1, n_mels, frames)`` fp16, caption index ``(N,)``, tokens ``(U, max_text_tokens, 384)`` fp16."""
     data = np.load(path)
     if data["codes"].shape[1] != model.config.n_mels:
-        raise ValueError(f"{path} holds {data['codes'].shape[1]}-band mels but the model wants {model.config.n_mels}; delete it to recompute")
+        raise SynthioError(f"{path} holds {data['codes'].shape[1]}-band mels but the model wants {model.config.n_mels}; delete it to recompute")
     model.mel_mean, model.mel_std = torch.from_numpy(data["mel_mean"]), torch.from_numpy(data["mel_std"])
     low, high = torch.from_numpy(data["low"]), torch.from_numpy(data["high"])
     x = torch.from_numpy(data["codes"]).float() / 255 * (high - low)[:, None] + low[:, None]
@@ -90,7 +91,7 @@ def pretrain_t2a(corpus: str | Path | None, out: str | Path, train: T2ATrainConf
     features = out / FEATURES
     if not features.exists():
         if corpus is None:
-            raise FileNotFoundError(f"{features} does not exist: pass --corpus to compute it")
+            raise MissingFileError(f"{features} does not exist: pass --corpus to compute it")
         cache_features(corpus, model, features)
     x0, caption_index, tokens = load_features(features, model)
     optimizer = torch.optim.AdamW(model.unet.parameters(), lr=train.learning_rate, weight_decay=1e-2)

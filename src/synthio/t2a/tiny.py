@@ -28,7 +28,12 @@ import torch
 import torch.nn.functional as F
 
 from synthio.audio import mel_filterbank
-from synthio.t2a.base import EncodedAudio, check_sample_args, group_by_duration, prepare_waveforms
+from synthio.t2a.base import (
+    EncodedAudio,
+    check_sample_args,
+    group_by_duration,
+    prepare_waveforms,
+)
 from synthio.t2a.lora import inject_lora, lora_disabled
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
@@ -186,17 +191,23 @@ class TinyT2A:
 
     @torch.no_grad()
     def _sample_windows(self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int]) -> list[np.ndarray]:
-        """Items of equal duration (each at most ``max_seconds``) are denoised together, each from its own seeded noise."""
+        """Items of equal duration (each at most ``max_seconds``) are denoised together, each from its own seeded noise.
+
+        Windows shorter than one FFT frame (the last tile of a clip just past a multiple of the
+        window, or a clip of a few milliseconds) are rendered at ``n_fft`` samples and cropped:
+        Griffin-Lim's STFT cannot reflect-pad a shorter signal.
+        """
         self.unet.eval()
         out: list[np.ndarray | None] = [None] * len(prompts)
         for duration, index in group_by_duration(seconds):
-            frames = self.frames_for(duration)
+            num_samples = max(1, int(round(duration * self.sample_rate)))
+            rendered = max(num_samples, self.config.n_fft)
+            frames = self.frames_for(rendered / self.sample_rate)
             noise = torch.stack([torch.randn(1, self.config.n_mels, frames, generator=torch.Generator().manual_seed(int(seeds[i]))) for i in index])
             mel = self._denoise(noise.to(self.device), self.text_tokens([prompts[i] for i in index]), steps, guidance)
-            num_samples = int(round(duration * self.sample_rate))
-            keep = num_samples // self.config.hop_length + 1
+            keep = rendered // self.config.hop_length + 1
             for row, i in enumerate(index):
-                out[i] = self.to_waveform(self.denormalise(mel[row, 0, :, :keep].float().cpu()), num_samples, int(seeds[i]))
+                out[i] = self.to_waveform(self.denormalise(mel[row, 0, :, :keep].float().cpu()), rendered, int(seeds[i]))[:num_samples]
         return out  # type: ignore[return-value]
 
     def _denoise(self, noise: torch.Tensor, cond: torch.Tensor, steps: int, guidance: float) -> torch.Tensor:
@@ -222,6 +233,7 @@ class TinyT2A:
         silence = self.normalise(torch.full((1, self.config.n_mels, 1), math.log(1e-6)))[0]
         latents = silence.expand(self.config.n_mels, frames).repeat(len(resampled), 1, 1)
         for i, w in enumerate(resampled):
+            w = np.pad(w, (0, max(0, self.config.n_fft - len(w))))
             mel = self.normalise(self.log_mel(torch.from_numpy(w)[None]))[0]
             latents[i, :, : min(frames, mel.shape[1])] = mel[:, :frames]
         return EncodedAudio(latents[:, None].to(self.device), seconds)

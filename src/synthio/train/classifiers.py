@@ -22,6 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from synthio.audio import LogMel
+from synthio.config import ConfigError
+from synthio.errors import MissingFileError
 from synthio.models.cnn import ConvEncoder
 
 
@@ -121,7 +123,7 @@ class ClapProbeClassifier(nn.Module):
 
         folder = Path(folder) if folder is not None else shipped("tiny_clap")
         if folder is None or not (Path(folder) / "model.safetensors").is_file():
-            raise FileNotFoundError(f"no tiny-CLAP weights in {folder}: pass --classifier-path with a folder from `synthio pretrain clap`")
+            raise MissingFileError(f"no tiny-CLAP weights in {folder}: pass --classifier-path with a folder from `synthio pretrain clap`")
         return cls(TinyClap.load(folder), labels)
 
     def train(self, mode: bool = True) -> ClapProbeClassifier:
@@ -169,7 +171,7 @@ class ASTClassifier(nn.Module):
 
         path = Path(path)
         if not (path / "config.json").is_file():
-            raise FileNotFoundError(f"{path} is not a transformers checkpoint folder (no config.json); download it once and pass its local path")
+            raise MissingFileError(f"{path} is not a transformers checkpoint folder (no config.json); download it once and pass its local path")
         model = ASTForAudioClassification.from_pretrained(
             path,
             local_files_only=True,
@@ -184,7 +186,11 @@ class ASTClassifier(nn.Module):
     @classmethod
     def from_config(cls, config, labels: list[str], extractor=None) -> ASTClassifier:
         """A randomly initialised AST (``ASTConfig`` or a path to its config.json)."""
-        from transformers import ASTConfig, ASTFeatureExtractor, ASTForAudioClassification
+        from transformers import (
+            ASTConfig,
+            ASTFeatureExtractor,
+            ASTForAudioClassification,
+        )
 
         if not isinstance(config, ASTConfig):
             config = ASTConfig.from_json_file(str(config))
@@ -220,9 +226,9 @@ def build_classifier(name: str, labels: list[str], sample_rate: int = 16000, pat
         return ClapProbeClassifier.from_folder(labels, path)
     if name == "ast":
         if path is None:
-            raise ValueError("--classifier ast needs --classifier-path: a local AST checkpoint folder or an ASTConfig config.json")
+            raise ConfigError("--classifier ast needs --classifier-path: a local AST checkpoint folder or an ASTConfig config.json")
         path = Path(path)
         if path.is_file():
             return ASTClassifier.from_config(path, labels)
         return ASTClassifier.from_pretrained(path, labels)
-    raise ValueError(f"unknown classifier {name!r}; choose cnn, clap-probe or ast")
+    raise ConfigError(f"unknown classifier {name!r}; choose cnn, clap-probe or ast")

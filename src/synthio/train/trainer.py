@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from synthio.progress import progress_bar
-from synthio.train.augment import SpecAugment
+from synthio.train.classic import SpecAugment
 
 
 @dataclass(frozen=True)

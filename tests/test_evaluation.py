@@ -3,8 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from synthio.evaluate import EvaluateConfig, auto_seconds, evaluate
 from synthio.dataset import Clip
+from synthio.evaluation import EvaluateConfig, auto_seconds, evaluate
+from synthio.outdir import OutputFolderError
 from tests.conftest import make_folder
 
 
@@ -34,8 +35,16 @@ def test_runs_every_method_and_resumes(folder, tmp_path):
     more = evaluate(config(folder, out, seeds=[0, 1]))
     assert more["runs"][:3] == runs and len(more["runs"]) == 6
 
-    with pytest.raises(ValueError, match="other settings"):
+    with pytest.raises(OutputFolderError, match="other settings"):
         evaluate(config(folder, out, steps=5))
+
+
+def test_the_augment_config_is_fingerprinted_by_content_not_name(folder, tmp_path):
+    yaml_file = tmp_path / "augment.yaml"
+    yaml_file.write_text("threshold: 0.5\n")
+    first = config(folder, tmp_path / "out", augment_config=yaml_file).fingerprint()
+    yaml_file.write_text("threshold: 0.9\n")
+    assert config(folder, tmp_path / "out", augment_config=yaml_file).fingerprint() != first
 
 
 def test_same_settings_give_the_same_accuracy(folder, tmp_path):
@@ -52,7 +61,8 @@ def test_extra_train_rows_become_a_method(folder, tmp_path):
 
 
 def test_auto_seconds():
-    clip = lambda s: Clip("x", "a", np.zeros(int(s * 100), np.float32), 100)
+    def clip(s):
+        return Clip("x", "a", np.zeros(int(s * 100), np.float32), 100)
     assert auto_seconds([clip(0.3)] * 10) == 0.5
     assert auto_seconds([clip(1.2)] * 39 + [clip(30.0)]) == 1.5
     assert auto_seconds([clip(60.0)] * 3) == 10.0

@@ -16,19 +16,29 @@ import json
 import shutil
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import Field
 
 from synthio.align.dpo import AlignTrainConfig
 from synthio.audio import read_audio, write_audio
-from synthio.backends import CaptionerSpec, ClapSpec, LLMSpec, T2ASpec, load_captioner, load_clap, load_llm, load_t2a
+from synthio.backends import (
+    CaptionerSpec,
+    ClapSpec,
+    LLMSpec,
+    T2ASpec,
+    load_captioner,
+    load_clap,
+    load_llm,
+    load_t2a,
+)
 from synthio.clap.base import template_prompt
 from synthio.dataset import Clip
 from synthio.filter import auto_threshold, label_scores, real_score_report
 from synthio.manifest import EventLog, write_text_atomic
-from synthio.progress import console, progress_bar
+from synthio.outdir import claim_output
+from synthio.progress import console, progress_bar, say
 from synthio.split import FewShotSelection
 
 SEED_STRIDE = 1_000_003
@@ -47,17 +57,22 @@ class AugmentConfig(FewShotSelection):
     captions: Literal["mixcap", "llm", "template"] = Field("mixcap", description="mixcap (prompts 1+2), llm (prompt 2 from the label alone) or template ('Sound of a {label}')")
     align: Literal["dpo", "erm", "none"] = Field("dpo", description="align the T2A first with Diffusion-DPO, with plain ERM, or not at all")
     filter: bool = Field(True, description="keep only clips whose CLAP score reaches the threshold")
-    threshold: float | Literal["auto"] = Field("auto", description="CLAP score p, or auto: a percentile of real clips' own-label scores")
-    threshold_percentile: float = 10.0
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | Literal["auto"] = Field("auto", description="CLAP score p in [0, 1] (scores are sigmoids), or auto: a percentile of real clips' own-label scores")
+    threshold_percentile: float = Field(10.0, ge=0.0, le=100.0, description="auto threshold: this percentile of the real clips' own-label scores")
     reflection_rounds: int = Field(2, ge=0, le=15, description="self-reflection rounds (rewrite rejected captions, regenerate, refilter)")
-    sample_steps: int = 16
+    sample_steps: int = Field(16, ge=1, description="sampler steps per clip")
     guidance: float = 5.0
-    batch_size: int = 16
+    batch_size: int = Field(16, ge=1, description="clips generated per model call")
     align_train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
     t2a: T2ASpec = Field(default_factory=T2ASpec)
     clap: ClapSpec = Field(default_factory=ClapSpec)
     llm: LLMSpec = Field(default_factory=LLMSpec)
     captioner: CaptionerSpec = Field(default_factory=CaptionerSpec)
+    max_clip_seconds: float = Field(30.0, gt=0, description="synthetic clips are at most this long (a longer real clip's are cut to it, with a warning)")
+
+    def output_settings(self) -> dict:
+        """What shapes the output; batch size, LLM cache and timeouts do not."""
+        return super().output_settings({"batch_size": True, "llm": {"cache_dir", "timeout_seconds", "max_retries"}})
 
 
 class Stages:
@@ -84,8 +99,15 @@ def cached_json(path: Path, compute):
     return value
 
 
-def augment_dataset(config: AugmentConfig) -> dict:
-    """Run (or resume) the pipeline and return ``run.json``'s content."""
+def augment_dataset(config: AugmentConfig, force: bool = False) -> dict:
+    """Run (or resume) the pipeline into ``config.out`` (claimed and locked, see ``synthio.outdir``) and return ``run.json``'s content."""
+    config.check()
+    with claim_output(config.out, "augment", config.output_settings(), inputs=(config.data_dir,), force=force):
+        return run_pipeline(config)
+
+
+def run_pipeline(config: AugmentConfig) -> dict:
+    """The stages in order, each skipped when its result exists."""
     out, work = config.out, config.out / "work"
     work.mkdir(parents=True, exist_ok=True)
     write_text_atomic(work / "config.json", config.model_dump_json(indent=2))
@@ -154,7 +176,7 @@ def augment_dataset(config: AugmentConfig) -> dict:
         "threshold": threshold,
         "threshold_rule": "no filter" if not config.filter else (f"auto: {config.threshold_percentile:g}th percentile of real clips' own-label scores" if config.threshold == "auto" else "fixed"),
         "real_scores": report,
-        "rounds": {str(r): {"generated": sum(row["round"] == r for row in state.values()), "kept": sum(row["round"] == r and bool(row.get("kept")) for row in state.values()), "rejected": sum(row["round"] == r and row.get("kept") is False for row in state.values())} for r in rounds},
+        "rounds": {str(r): round_counts([row for row in state.values() if row["round"] == r]) for r in rounds},
         "kept": sum(bool(row.get("kept")) for row in state.values()),
         "generated": len(state),
         "captions_repaired": captions.get("repaired", 0),
@@ -165,6 +187,11 @@ def augment_dataset(config: AugmentConfig) -> dict:
     }
     write_text_atomic(out / "run.json", json.dumps(summary, indent=2))
     return summary
+
+
+def round_counts(rows: list[dict]) -> dict[str, int]:
+    """Generated, kept and rejected clips among one round's rows."""
+    return {"generated": len(rows), "kept": sum(bool(row.get("kept")) for row in rows), "rejected": sum(row.get("kept") is False for row in rows)}
 
 
 def align_stage(config: AugmentConfig, work: Path, t2a, clap) -> str:
@@ -201,23 +228,38 @@ def write_all_captions(config: AugmentConfig, llm, real_captions: list[str], lab
     }
 
 
+def clip_seconds(clip: Clip, config: AugmentConfig) -> float:
+    """A synthetic clip's duration: its real clip's, at most ``max_clip_seconds``."""
+    return min(clip.seconds, config.max_clip_seconds)
+
+
 def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path, config: AugmentConfig) -> None:
-    """Generate every job without a ``generated`` event (duration = its real clip's), recording each after its file is complete."""
+    """Generate every job without a ``generated`` event (duration = its real clip's), recording each after its file is complete.
+
+    Hidden temp files left in ``work/clips`` by a killed run are removed first (the output lock
+    guarantees no other run is writing them).
+    """
+    for leftover in (work / "clips").glob(".*"):
+        leftover.unlink()
     done = log.load()
     todo = sorted((job for job in jobs if job["id"] not in done), key=lambda job: clips[job["index"]].seconds)
     if not todo:
         return
+    long = sorted({job["index"] for job in todo if clips[job["index"]].seconds > config.max_clip_seconds})
+    if long:
+        longest = max(clips[i].seconds for i in long)
+        say("warning:", f"{len(long)} real clip(s) exceed max_clip_seconds = {config.max_clip_seconds:g} s (longest {longest:.1f} s): their synthetic clips are cut to it (raise max_clip_seconds to change that)", style="yellow")
     with progress_bar() as progress:
         task = progress.add_task("generate", total=len(todo), status="")
         for start in range(0, len(todo), config.batch_size):
             chunk = todo[start : start + config.batch_size]
-            waves = t2a.sample([job["caption"] for job in chunk], [clips[job["index"]].seconds for job in chunk], config.sample_steps, config.guidance, [job["seed"] for job in chunk])
+            waves = t2a.sample([job["caption"] for job in chunk], [clip_seconds(clips[job["index"]], config) for job in chunk], config.sample_steps, config.guidance, [job["seed"] for job in chunk])
             rows = []
             for job, wave in zip(chunk, waves):
                 name = f"clips/{job['id']}.wav"
                 write_audio(work / name, wave, t2a.sample_rate)
                 clip = clips[job["index"]]
-                rows.append({**job, "event": "generated", "file": name, "label": clip.label, "parent_file": clip.file_name, "seconds": clip.seconds})
+                rows.append({**job, "event": "generated", "file": name, "label": clip.label, "parent_file": clip.file_name, "seconds": clip_seconds(clip, config)})
             log.append(rows)
             progress.update(task, advance=len(chunk))
 
@@ -234,15 +276,18 @@ def score(clap, log: EventLog, work: Path, threshold: float, sample_rate: int, c
 
 
 def write_output(out: Path, work: Path, clips: list[Clip], state: dict[str, dict]) -> None:
-    """Copy kept clips to ``OUT/audio``, then write ``metadata.csv`` and ``manifest.jsonl`` atomically."""
+    """Copy kept clips to ``OUT/audio`` (replacing any older file of the same name, removing files no longer kept), then write ``metadata.csv`` and ``manifest.jsonl`` atomically."""
     kept = [row for row in state.values() if row.get("kept")]
     (out / "audio").mkdir(parents=True, exist_ok=True)
+    names = {Path(row["file"]).name for row in kept}
+    for stale in (out / "audio").iterdir():
+        if stale.name not in names:
+            stale.unlink()
     for row in kept:
         target = out / "audio" / Path(row["file"]).name
-        if not target.exists():
-            tmp = target.with_name(f".{target.name}.tmp")
-            shutil.copyfile(work / row["file"], tmp)
-            tmp.replace(target)
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copyfile(work / row["file"], tmp)
+        tmp.replace(target)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=["file_name", "label", "caption", "clap_score", "round", "parent_file"], lineterminator="\n")
     writer.writeheader()

@@ -8,24 +8,31 @@ finished runs. ``summary.md`` and ``summary.png`` are rewritten from the runs at
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import torch
 from pydantic import BaseModel, Field, field_validator
 
 from synthio.audio import fit_duration
-from synthio.dataset import Clip, Problem, load_extra, load_parts, parse_where
+from synthio.config import ConfigError
+from synthio.dataset import Clip, Problem, load_extra, load_parts, parse_where, read_metadata, select
+from synthio.manifest import write_text_atomic
+from synthio.outdir import OutputFolderError, claim_output, file_digest, fingerprint
 from synthio.progress import console, say, track
-from synthio.split import few_shot_split
-from synthio.train.augment import augmented_copies, get_method
+from synthio.split import check_n, few_shot_split
+from synthio.train.classic import augmented_copies, get_method
 from synthio.train.classifiers import build_classifier
-from synthio.train.trainer import TrainConfig, accuracy, macro_f1, predict_logits, train_classifier
+from synthio.train.trainer import (
+    TrainConfig,
+    accuracy,
+    macro_f1,
+    predict_logits,
+    train_classifier,
+)
 
 EXTRA_PREFIX = "extra:"
 SYNTHETIC_METHODS: dict[str, dict] = {
@@ -48,7 +55,7 @@ class EvaluateConfig(BaseModel):
     out: Path
     train_where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the train pool")
     test_where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the test part")
-    n: list[int] = Field(default_factory=lambda: [50, 100, 200], description="few-shot sizes (paper rule)")
+    n: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [50, 100, 200], description="few-shot sizes (paper rule)")
     methods: list[str] = Field(default_factory=lambda: ["gold", "noise", "pitch", "specaug", "audiomentations"])
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
     val_n: int | None = Field(None, description="validation size carved from the rest of the pool (default: n)")
@@ -57,16 +64,16 @@ class EvaluateConfig(BaseModel):
     classifier_path: Path | None = Field(None, description="ast: checkpoint folder or config.json; clap-probe: tiny-CLAP model folder (default: shipped)")
     sample_rate: int = 16000
     seconds: float | None = Field(None, description="clip length for the classifier (default: 95th percentile of the pool, up to 10 s)")
-    copies: int = Field(4, description="augmented copies per real clip for waveform methods")
+    copies: int = Field(4, ge=1, description="augmented copies per real clip for waveform methods")
     extra_train: list[Path] = Field(default_factory=list, description="audiofolders whose rows are added as method extra:NAME")
-    factor: list[int] = Field(default_factory=lambda: [4], description="synthetic (and retrieved) clips per real clip; several = a sweep, methods named NAME@Kx")
+    factor: list[Annotated[int, Field(ge=1, le=64)]] = Field(default_factory=lambda: [4], description="synthetic (and retrieved) clips per real clip; several = a sweep, methods named NAME@Kx")
     augment_config: Path | None = Field(None, description="YAML of `synthio augment` settings (backends, threshold, ...) for the synthetic methods")
     retrieval_pool: Path | None = Field(None, description="audiofolder the retrieval method draws CLAP-nearest clips from (e.g. the pretraining corpus)")
     skip_bad: bool = False
-    steps: int = 300
-    batch_size: int = 32
-    learning_rate: float | None = None
-    eval_every: int = 25
+    steps: int = Field(300, ge=1, description="optimiser steps per run (the same for every method)")
+    batch_size: int = Field(32, ge=1)
+    learning_rate: float | None = Field(None, gt=0)
+    eval_every: int = Field(25, ge=1)
     device: str = "auto"
 
     @field_validator("methods")
@@ -84,10 +91,21 @@ class EvaluateConfig(BaseModel):
             raise ValueError("must not be empty")
         return values
 
-    def fingerprint(self) -> str:
-        """Hash of every setting that changes a run's result (not ``out``, ``n``, ``seeds``, ``methods``)."""
+    def output_settings(self) -> dict:
+        """Every setting that changes a run's result (not ``out``, ``n``, ``seeds``, ``methods``), with the augment config's content digest."""
         keep = self.model_dump(mode="json", exclude={"out", "n", "seeds", "methods", "device"})
-        return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()[:16]
+        keep["augment_config_digest"] = file_digest(self.augment_config)
+        return keep
+
+    def check(self) -> None:
+        """Check every ``n`` against the train pool from ``metadata.csv`` alone, before anything is written or decoded."""
+        labels = [row["label"] for row in select(read_metadata(self.data_dir), parse_where(self.train_where), self.data_dir)]
+        for n in self.n:
+            check_n(n, labels)
+
+    def fingerprint(self) -> str:
+        """Hash of ``output_settings``: runs with another fingerprint cannot share one results.json."""
+        return fingerprint(self.output_settings())
 
 
 def auto_seconds(clips: list[Clip], quantile: float = 0.95, step: float = 0.5, limit: float = 10.0) -> float:
@@ -111,8 +129,8 @@ def featurize(model, waveforms: list[np.ndarray], num_samples: int, batch_size: 
 
 def synthetic_clips(config: EvaluateConfig, name: str, n: int, seed: int, factor: int, labels: list[str]) -> list[Clip]:
     """Run (or resume) ``synthio augment`` for one split with the method's settings; its kept clips."""
-    from synthio.augment import AugmentConfig, augment_dataset
     from synthio.config import load_config
+    from synthio.pipeline import AugmentConfig, augment_dataset
 
     out = config.out / "synthetic" / f"{name}-x{factor}-n{n}-s{seed}"
     overrides = {"data_dir": config.data_dir, "out": out, "where": config.train_where, "n": n, "seed": seed, "factor": factor, "skip_bad": config.skip_bad, **SYNTHETIC_METHODS[name]}
@@ -125,13 +143,12 @@ def retrieved_clips(config: EvaluateConfig, train: list[Clip], factor: int, cach
     """``factor`` clips per real clip of each label: the pool clips nearest to "Sound of a {label}" in CLAP space."""
     from synthio.backends import BackendsConfig, load_clap
     from synthio.clap.base import template_prompt
-    from synthio.config import load_config
     from synthio.dataset import load_selection
 
     if config.retrieval_pool is None:
-        raise ValueError("the retrieval method needs --retrieval-pool (an audiofolder, e.g. the pretraining corpus)")
+        raise ConfigError("the retrieval method needs --retrieval-pool (an audiofolder, e.g. the pretraining corpus)")
     if "pool" not in cache:
-        clap = load_clap(load_config(BackendsConfig, config.augment_config).clap if config.augment_config else BackendsConfig().clap)
+        clap = load_clap(BackendsConfig.from_yaml(config.augment_config).clap)
         pool, _ = load_selection(config.retrieval_pool, None, config.sample_rate, skip_bad=True)
         cache.update(pool=pool, clap=clap, audio=clap.embed_audio([c.samples for c in pool], config.sample_rate))
     pool, clap, audio = cache["pool"], cache["clap"], cache["audio"]
@@ -144,28 +161,29 @@ def retrieved_clips(config: EvaluateConfig, train: list[Clip], factor: int, cach
     return picked
 
 
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
-
-
 def load_results(path: Path, fingerprint: str) -> list[dict]:
     """Finished runs of an earlier call with the same settings; refuse to mix different settings."""
     if not path.exists():
         return []
     data = json.loads(path.read_text())
     if data.get("fingerprint") != fingerprint:
-        raise ValueError(f"{path} holds runs made with other settings; use another --out or delete it")
+        raise OutputFolderError(f"{path} holds runs made with other settings; use another --out or delete it")
     return list(data.get("runs", []))
 
 
-def evaluate(config: EvaluateConfig) -> dict:
-    """Run every (n, seed, method) not yet in ``OUT/results.json``; return the results dict."""
+def evaluate(config: EvaluateConfig, force: bool = False) -> dict:
+    """Run every (n, seed, method) not yet in ``OUT/results.json`` (OUT claimed and locked, see ``synthio.outdir``); return the results dict."""
+    config.check()
+    inputs = (config.data_dir, *config.extra_train, *([config.retrieval_pool] if config.retrieval_pool else []))
+    with claim_output(config.out, "evaluate", config.output_settings(), inputs=inputs, force=force):
+        return run_evaluation(config)
+
+
+def run_evaluation(config: EvaluateConfig) -> dict:
+    """The runs in order (n, seed, method), each appended to results.json as it finishes."""
     from synthio.report import write_summary
 
     started = time.time()
-    config.out.mkdir(parents=True, exist_ok=True)
     results_path = config.out / "results.json"
     fingerprint = config.fingerprint()
     runs = load_results(results_path, fingerprint)
@@ -174,8 +192,12 @@ def evaluate(config: EvaluateConfig) -> dict:
     parts = load_parts(config.data_dir, parse_where(config.train_where), parse_where(config.test_where), config.sample_rate, config.skip_bad)
     skipped: list[Problem] = list(parts.skipped)
     extras: dict[str, list[Clip]] = {}
+    for n in config.n:
+        check_n(n, [c.label for c in parts.train])
     for folder in config.extra_train:
         clips, problems = load_extra(folder, parts.labels, config.sample_rate, skip_bad=config.skip_bad)
+        if not clips:
+            say("warning:", f"--extra-train {folder} holds no usable rows: method {EXTRA_PREFIX}{Path(folder).name} trains on the few-shot clips alone", style="yellow")
         extras[EXTRA_PREFIX + Path(folder).name] = clips
         skipped += problems
     for problem in skipped:
@@ -184,7 +206,7 @@ def evaluate(config: EvaluateConfig) -> dict:
     groups = None
     if config.val_group is not None:
         if any(config.val_group not in c.meta for c in parts.train):
-            raise ValueError(f"--val-group {config.val_group}: no such column in {config.data_dir}/metadata.csv")
+            raise ConfigError(f"--val-group {config.val_group}: no such column in {config.data_dir}/metadata.csv")
         groups = [c.meta[config.val_group] for c in parts.train]
 
     seconds = config.seconds or auto_seconds(parts.train)
@@ -193,7 +215,7 @@ def evaluate(config: EvaluateConfig) -> dict:
     featurizer = build_classifier(config.classifier, parts.labels, config.sample_rate, config.classifier_path)
     pool_features = featurize(featurizer, [c.samples for c in parts.train], num_samples, description="features: train pool")
     test_features = featurize(featurizer, [c.samples for c in parts.test], num_samples, description="features: test part")
-    extra_features = {name: featurize(featurizer, [c.samples for c in clips], num_samples) for name, clips in extras.items()}
+    extra_features = {name: featurize(featurizer, [c.samples for c in clips], num_samples) for name, clips in extras.items() if clips}
     pool_labels = torch.tensor([label_index[c.label] for c in parts.train])
     test_labels = np.array([label_index[c.label] for c in parts.test])
     extra_labels = {name: torch.tensor([label_index[c.label] for c in clips]) for name, clips in extras.items()}
@@ -225,7 +247,7 @@ def evaluate(config: EvaluateConfig) -> dict:
                 run_started = time.time()
                 features, labels = pool_features[train_index], pool_labels[train_index]
                 spec_augment = None
-                if name in extras:
+                if name in extras and extras[name]:
                     features = torch.cat([features, extra_features[name]])
                     labels = torch.cat([labels, extra_labels[name]])
                 elif name in source:
@@ -279,8 +301,8 @@ def evaluate(config: EvaluateConfig) -> dict:
                 }
                 runs.append(run)
                 console.print(f"{name:>16} n={n:<4} seed={seed}  acc {run['accuracy']:.3f}  macro-F1 {run['macro_f1']:.3f}  ({run['seconds']:.0f} s)")
-                _write_json(results_path, {**header, "runs": runs})
+                write_text_atomic(results_path, json.dumps({**header, "runs": runs}, indent=2))
     results = {**header, "runs": runs, "wall_seconds": round(time.time() - started, 1)}
-    _write_json(results_path, results)
+    write_text_atomic(results_path, json.dumps(results, indent=2))
     write_summary(results, config.out)
     return results

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import synthio.augment as augment
-from synthio.audio import read_audio
+import synthio.pipeline as augment
+from synthio.audio import read_audio, write_audio
+from synthio.outdir import OutputFolderError, claim_output
 from tests import augment_child
-from tests.conftest import make_folder
+from tests.conftest import make_folder, tone, write_metadata
 from tests.fakes import RamblingLLM
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -126,3 +127,58 @@ def test_sigkill_at_any_moment_loses_and_duplicates_nothing(data, tmp_path):
     summary = json.loads((out / "run.json").read_text())
     assert summary["generated"] == len(manifest) and summary["kept"] == len(kept)
     assert summary["rounds"]["0"]["generated"] == 18
+
+
+def test_out_equal_to_the_input_or_a_foreign_folder_is_refused_and_nothing_is_touched(data, tmp_path, monkeypatch):
+    augment_child.patch(monkeypatch)
+    before = (data / "metadata.csv").read_bytes()
+    with pytest.raises(OutputFolderError, match="is the input folder"):
+        augment.augment_dataset(augment_child.config(data, data), force=True)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "run.json").write_text("mine")
+    with pytest.raises(OutputFolderError, match="not written by Synthio"):
+        augment.augment_dataset(augment_child.config(data, foreign))
+    assert (data / "metadata.csv").read_bytes() == before and [p.name for p in foreign.iterdir()] == ["run.json"]
+
+
+def test_a_rerun_with_other_settings_or_beside_a_running_one_is_refused(data, tmp_path, monkeypatch):
+    augment_child.patch(monkeypatch)
+    config = augment_child.config(data, tmp_path / "out")
+    with claim_output(config.out, "augment", config.output_settings()):
+        with pytest.raises(OutputFolderError, match="another synthio run is writing"):
+            augment.augment_dataset(config)
+    for change in ({"seed": 1}, {"n": 4}, {"factor": 2}):
+        with pytest.raises(OutputFolderError, match=f"{next(iter(change))}: .* to start afresh"):
+            augment.augment_dataset(config.model_copy(update=change))
+    (data / "metadata.csv").write_text((data / "metadata.csv").read_text() + "train/low_0.wav,low,train\n")
+    with pytest.raises(OutputFolderError, match="metadata_digest"):
+        augment.augment_dataset(config)
+
+
+def test_write_output_replaces_old_files_and_removes_clips_no_longer_kept(tmp_path):
+    out, work = tmp_path / "out", tmp_path / "out/work"
+    write_audio(work / "clips/a.wav", np.full(100, 0.5, np.float32), 16000)
+    write_audio(out / "audio/a.wav", np.full(50, -0.5, np.float32), 16000)
+    write_audio(out / "audio/old.wav", np.zeros(10, np.float32), 16000)
+    state = {"a": {"id": "a", "file": "clips/a.wav", "label": "tone", "caption": "c", "clap_score": 0.9, "round": 0, "parent_file": "x.wav", "kept": True}}
+    augment.write_output(out, work, [], state)
+    assert sorted(p.name for p in (out / "audio").iterdir()) == ["a.wav"]
+    np.testing.assert_array_equal(read_audio(out / "audio/a.wav", 16000), np.full(100, 0.5, np.float32))
+
+
+def test_every_real_duration_generates_and_long_clips_are_capped(tmp_path, monkeypatch):
+    """Durations just past a multiple of the 0.5-s window, below one FFT frame, and past ``max_clip_seconds``."""
+    augment_child.patch(monkeypatch)
+    rows = []
+    for i, seconds in enumerate([0.5 + 0.02, 1.0 + 1 / 16000, 0.01, 0.003, 1.3, 0.4]):
+        label = ["low", "high"][i % 2]
+        write_audio(tmp_path / f"data/{label}_{i}.wav", tone(300.0 * (1 + i % 2), seconds, seed=i), 16000)
+        rows.append({"file_name": f"{label}_{i}.wav", "label": label})
+    write_metadata(tmp_path / "data", rows)
+    config = augment_child.config(tmp_path / "data", tmp_path / "out").model_copy(update={"factor": 1, "reflection_rounds": 0, "max_clip_seconds": 1.2})
+    augment.augment_dataset(config)
+    manifest = [json.loads(line) for line in (tmp_path / "out/manifest.jsonl").read_text().splitlines()]
+    lengths = sorted(len(read_audio(tmp_path / "out/work" / row["file"], 16000)) for row in manifest)
+    assert lengths == sorted([8320, 16001, 160, 48, 19200, 6400])
+    assert (tmp_path / "out/work/clips").is_dir() and not list((tmp_path / "out/work/clips").glob(".*"))

@@ -1,0 +1,103 @@
+"""Output folders that never destroy a user's files: refused when unsafe, fingerprinted, locked.
+
+Every command that writes a folder (``augment``, ``evaluate``, ``align``, ``generate``,
+``example``) claims it first. A claim refuses an ``--out`` that is a file, the input folder, or
+inside it, or a non-empty folder that Synthio did not make (``force`` overrides the last two);
+records the command and the settings that shape the output in ``OUT/.synthio.json`` and refuses
+a later run with other settings (resuming one run's output with another's settings mixes them);
+and holds an exclusive ``flock`` on ``OUT/.synthio.lock`` for as long as the run lasts, so two runs
+can never write one folder at once. The operating system drops the lock when the process ends,
+also after ``kill -9``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from synthio.errors import SynthioError
+from synthio.manifest import write_text_atomic
+
+MARKER = ".synthio.json"
+LOCK = ".synthio.lock"
+
+
+class OutputFolderError(SynthioError):
+    """An output folder that a run must not write to; the message says which folder and what to do."""
+
+
+def fingerprint(settings: dict[str, Any]) -> str:
+    """A short hash of JSON-able settings (key order does not matter)."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def file_digest(path: str | Path | None) -> str | None:
+    """SHA-256 of a file's bytes (a config's content, not its name), or None for no file."""
+    if path is None:
+        return None
+    path = Path(path)
+    if not path.is_file():
+        raise OutputFolderError(f"{path} does not exist or is not a file")
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _changed(old: dict, new: dict) -> str:
+    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return "; ".join(f"{k}: {json.dumps(old.get(k), default=str)} -> {json.dumps(new.get(k), default=str)}" for k in keys[:6]) + (" ..." if len(keys) > 6 else "")
+
+
+def check_output(out: Path, command: str, settings: dict[str, Any], inputs: tuple[Path, ...] = (), force: bool = False) -> None:
+    """Raise ``OutputFolderError`` unless ``out`` may receive this run's files (see the module docstring)."""
+    if out.exists() and not out.is_dir():
+        raise OutputFolderError(f"--out {out} is a file, not a folder: name a folder")
+    resolved = out.resolve()
+    for source in inputs:
+        source = Path(source).resolve()
+        if resolved == source:
+            raise OutputFolderError(f"--out {out} is the input folder {source}: the output would replace its metadata.csv; name another folder")
+        if source in resolved.parents and not force:
+            raise OutputFolderError(f"--out {out} lies inside the input folder {source}; name a folder outside it (or pass --force)")
+    marker = out / MARKER
+    if marker.is_file():
+        try:
+            recorded = json.loads(marker.read_text())
+        except (OSError, ValueError) as error:
+            raise OutputFolderError(f"{marker} is unreadable ({error}); delete {out} to start afresh") from None
+        if recorded.get("command") != command:
+            raise OutputFolderError(f"{out} holds the output of `synthio {recorded.get('command')}`, not `synthio {command}`; name another folder")
+        if recorded.get("fingerprint") != fingerprint(settings):
+            raise OutputFolderError(
+                f"{out} holds a `synthio {command}` run made with other settings ({_changed(recorded.get('settings', {}), settings)}); "
+                f"rerun with the same settings to resume it, or name another --out, or delete {out} to start afresh"
+            )
+        return
+    if out.is_dir() and any(p.name != LOCK for p in out.iterdir()) and not force:
+        raise OutputFolderError(f"{out} is not empty and was not written by Synthio; name an empty or new folder (or pass --force to write into it)")
+
+
+@contextmanager
+def claim_output(out: str | Path, command: str, settings: dict[str, Any], inputs: tuple[Path, ...] = (), force: bool = False) -> Iterator[Path]:
+    """Check ``out`` (``check_output``), lock it for the duration of the block and record the run's settings in it."""
+    out = Path(out)
+    check_output(out, command, settings, inputs, force)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise OutputFolderError(f"cannot write to {out}: {error.strerror}; check its permissions and free space") from None
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputFolderError(f"another synthio run is writing {out}; wait for it to finish or name another --out") from None
+        check_output(out, command, settings, inputs, force)
+        write_text_atomic(out / MARKER, json.dumps({"command": command, "fingerprint": fingerprint(settings), "settings": settings}, indent=2, default=str))
+        yield out
+    finally:
+        os.close(descriptor)

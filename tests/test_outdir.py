@@ -1,0 +1,74 @@
+"""Output folders: refused when unsafe, fingerprinted, locked (also across a kill)."""
+
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from synthio.outdir import LOCK, MARKER, OutputFolderError, check_output, claim_output, fingerprint
+
+SETTINGS = {"seed": 0, "n": 6}
+
+
+def test_the_input_folder_or_a_folder_inside_it_is_refused(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "metadata.csv").write_text("file_name,label\n")
+    with pytest.raises(OutputFolderError, match="is the input folder"):
+        check_output(data, "augment", SETTINGS, inputs=(data,), force=True)
+    with pytest.raises(OutputFolderError, match="inside the input folder"):
+        check_output(data / "synthetic", "augment", SETTINGS, inputs=(data,))
+    check_output(data / "synthetic", "augment", SETTINGS, inputs=(data,), force=True)
+    assert (data / "metadata.csv").read_text() == "file_name,label\n"
+
+
+def test_a_file_or_a_foreign_non_empty_folder_is_refused_unless_forced(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputFolderError, match="is a file"):
+        check_output(tmp_path / "file", "augment", SETTINGS, force=True)
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "metadata.csv").write_text("mine")
+    with pytest.raises(OutputFolderError, match="not written by Synthio"):
+        check_output(foreign, "augment", SETTINGS)
+    with claim_output(foreign, "augment", SETTINGS, force=True):
+        pass
+    assert (foreign / "metadata.csv").read_text() == "mine" and json.loads((foreign / MARKER).read_text())["fingerprint"] == fingerprint(SETTINGS)
+    check_output(foreign, "augment", SETTINGS)
+
+
+def test_other_settings_or_another_command_are_refused_with_what_changed(tmp_path):
+    with claim_output(tmp_path / "out", "augment", SETTINGS):
+        pass
+    with pytest.raises(OutputFolderError, match=r"seed: 0 -> 1.*delete .* to start afresh"):
+        check_output(tmp_path / "out", "augment", {"seed": 1, "n": 6})
+    with pytest.raises(OutputFolderError, match="synthio augment"):
+        check_output(tmp_path / "out", "evaluate", SETTINGS)
+    check_output(tmp_path / "out", "augment", {"n": 6, "seed": 0})
+
+
+def test_a_second_claim_is_refused_while_the_first_holds_the_lock(tmp_path):
+    with claim_output(tmp_path / "out", "augment", SETTINGS):
+        with pytest.raises(OutputFolderError, match="another synthio run is writing"):
+            with claim_output(tmp_path / "out", "augment", SETTINGS):
+                pass
+    with claim_output(tmp_path / "out", "augment", SETTINGS):
+        pass
+
+
+def test_the_lock_dies_with_a_killed_process(tmp_path):
+    out = tmp_path / "out"
+    code = f"from synthio.outdir import claim_output\nimport time\nwith claim_output({str(out)!r}, 'augment', {SETTINGS!r}):\n    print('held', flush=True)\n    time.sleep(60)\n"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        with pytest.raises(OutputFolderError, match="another synthio run"):
+            with claim_output(out, "augment", SETTINGS):
+                pass
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    with claim_output(out, "augment", SETTINGS):
+        assert (out / LOCK).exists()
