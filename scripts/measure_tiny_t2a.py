@@ -36,6 +36,22 @@ from synthio.weights import shipped
 SAMPLE_RATE, SECONDS = 16000, 4.0
 
 
+def train_judge(data: Path, name: str, steps: int):
+    """A classifier trained on urbansound8k folds 1-2 (a tenth of the recordings held out for checkpoints); ``(judge, parts, fold-10 accuracy)``."""
+    parts = load_parts(data, parse_where(["fold=1,2"]), parse_where(["fold=10"]), SAMPLE_RATE)
+    index = {label: i for i, label in enumerate(parts.labels)}
+    num_samples = int(SECONDS * SAMPLE_RATE)
+    held = np.array([int(hashlib.sha1(c.meta["freesound_id"].encode()).hexdigest(), 16) % 10 == 0 for c in parts.train])
+    judge = build_classifier(name, parts.labels, SAMPLE_RATE)
+    features = featurize(judge, [c.samples for c in parts.train], num_samples, description="judge features")
+    y = torch.tensor([index[c.label] for c in parts.train])
+    train_classifier(judge, features[~held], y[~held], features[held], y[held], TrainConfig(steps=steps, seed=0), description="judge")
+    test_features = featurize(judge, [c.samples for c in parts.test], num_samples, description="fold-10 features")
+    accuracy = float((predict_logits(judge, test_features).argmax(1).numpy() == np.array([index[c.label] for c in parts.test])).mean())
+    print(f"judge ({name} on folds 1-2): fold-10 accuracy {accuracy:.3f}", flush=True)
+    return judge, parts, accuracy
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path)
@@ -47,18 +63,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = parser.parse_args()
 
-    parts = load_parts(args.data, parse_where(["fold=1,2"]), parse_where(["fold=10"]), SAMPLE_RATE)
+    judge, parts, judge_accuracy = train_judge(args.data, args.judge, args.judge_steps)
     fold3, _ = load_selection(args.data, parse_where(["fold=3"]), SAMPLE_RATE)
     labels, num_samples = parts.labels, int(SECONDS * SAMPLE_RATE)
     index = {label: i for i, label in enumerate(labels)}
-    held = np.array([int(hashlib.sha1(c.meta["freesound_id"].encode()).hexdigest(), 16) % 10 == 0 for c in parts.train])
-    judge = build_classifier(args.judge, labels, SAMPLE_RATE)
-    features = featurize(judge, [c.samples for c in parts.train], num_samples, description="judge features")
-    y = torch.tensor([index[c.label] for c in parts.train])
-    train_classifier(judge, features[~held], y[~held], features[held], y[held], TrainConfig(steps=args.judge_steps, seed=0), description="judge")
-    test_features = featurize(judge, [c.samples for c in parts.test], num_samples, description="fold-10 features")
-    judge_accuracy = float((predict_logits(judge, test_features).argmax(1).numpy() == np.array([index[c.label] for c in parts.test])).mean())
-    print(f"judge ({args.judge} on folds 1-2): fold-10 accuracy {judge_accuracy:.3f}", flush=True)
 
     clap = TinyClap.load(shipped("tiny_clap"))
     fold10_embeddings = clap.embed_audio([c.samples for c in parts.test], SAMPLE_RATE).numpy()

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from synthio.align.dpo import AlignTrainConfig, train_alignment
-from synthio.clap.tiny import MiniLMText
 from synthio.t2a.tiny import TinyT2A
+from synthio.text import MiniLMText
 from synthio.weights import shipped
 
 

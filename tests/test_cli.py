@@ -76,8 +76,8 @@ def test_zeroshot_writes_accuracy_and_per_class(tmp_path, folder):
 
 
 def test_generate_writes_clips_and_manifest(tmp_path):
-    from synthio.clap.tiny import MiniLMText
     from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
+    from synthio.text import MiniLMText
 
     config = TinyT2AConfig(n_mels=16, max_seconds=0.5, patch_size=2, block_out_channels=[8, 16], attention_levels=1, attention_head_dim=4, griffin_lim_iterations=2, max_text_tokens=8)
     TinyT2A(config, text=MiniLMText()).save(tmp_path / "t2a")
@@ -149,6 +149,9 @@ def test_bad_ranges_and_unknown_keys_are_refused_before_any_model_loads(tmp_path
     ]:
         result = runner.invoke(app, args)
         assert result.exit_code == 2 and expected in result.output, (args, result.output)
+    (tmp_path / "zero.yaml").write_text("sample_steps: 0\n")
+    zero = runner.invoke(app, ["augment", str(folder), *out, "--config", str(tmp_path / "zero.yaml")])
+    assert zero.exit_code == 2 and "sample_steps" in zero.output
     (tmp_path / "typo.yaml").write_text("treshold: 0.99\nsample_steps: 0\n")
     typo = runner.invoke(app, ["augment", str(folder), *out, "--config", str(tmp_path / "typo.yaml")])
     assert typo.exit_code == 2 and "'treshold' is not a setting" in typo.output and "threshold" in typo.output.split("valid keys")[1]
@@ -168,8 +171,8 @@ def test_an_out_that_is_a_file_or_the_input_folder_is_refused(tmp_path, folder):
 
 
 def test_generate_rerun_rewrites_its_rows_instead_of_adding_them(tmp_path):
-    from synthio.clap.tiny import MiniLMText
     from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
+    from synthio.text import MiniLMText
 
     config = TinyT2AConfig(n_mels=16, max_seconds=0.5, patch_size=2, block_out_channels=[8, 16], attention_levels=1, attention_head_dim=4, griffin_lim_iterations=2, max_text_tokens=8)
     TinyT2A(config, text=MiniLMText()).save(tmp_path / "t2a")
@@ -180,3 +183,8 @@ def test_generate_rerun_rewrites_its_rows_instead_of_adding_them(tmp_path):
     assert [r["seed"] for r in rows] == [0, 1, 2]
     other = runner.invoke(app, [*args[:-2], "--prompt", "wind", "--out", str(tmp_path / "gen")])
     assert other.exit_code == 2 and "prompt" in other.output
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine/notes.txt").write_text("keep")
+    foreign = runner.invoke(app, [*args[:-2], "--out", str(tmp_path / "mine")])
+    assert foreign.exit_code == 2 and "not written by Synthio" in foreign.output and [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
+    assert runner.invoke(app, [*args, "--steps", "0"]).exit_code == 2

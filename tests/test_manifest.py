@@ -1,4 +1,4 @@
-from synthio.manifest import EventLog, write_text_atomic
+from synthio.manifest import EventLog
 
 
 def test_events_merge_per_clip_and_a_torn_last_line_is_cut(tmp_path):
@@ -13,8 +13,3 @@ def test_events_merge_per_clip_and_a_torn_last_line_is_cut(tmp_path):
     assert log.path.read_text().endswith("}\n")
     log.append([{"id": "b", "event": "scored", "clap_score": 0.1}])
     assert log.load()["b"]["clap_score"] == 0.1
-
-
-def test_atomic_text_write_leaves_no_temporary(tmp_path):
-    write_text_atomic(tmp_path / "x/run.json", "{}")
-    assert (tmp_path / "x/run.json").read_text() == "{}" and [p.name for p in (tmp_path / "x").iterdir()] == ["run.json"]

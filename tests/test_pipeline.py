@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import synthio.pipeline as augment
+from synthio.atomic import temporary_path
 from synthio.audio import read_audio, write_audio
 from synthio.outdir import OutputFolderError, claim_output
 from tests import augment_child
@@ -154,6 +155,34 @@ def test_a_rerun_with_other_settings_or_beside_a_running_one_is_refused(data, tm
     (data / "metadata.csv").write_text((data / "metadata.csv").read_text() + "train/low_0.wav,low,train\n")
     with pytest.raises(OutputFolderError, match="metadata_digest"):
         augment.augment_dataset(config)
+
+
+def test_the_margin_rule_keeps_clips_whose_label_ranks_first_and_run_json_counts_each_rule(data, tmp_path, monkeypatch):
+    augment_child.patch(monkeypatch)
+    config = augment_child.config(data, tmp_path / "out").model_copy(update={"align": "none", "reflection_rounds": 0, "filter_rule": "margin", "threshold": 0.0})
+    summary = augment.augment_dataset(config)
+    _, manifest = check_output(tmp_path / "out")
+    assert all(row["kept"] == (row["clap_margin"] >= 0.0) for row in manifest)
+    counts = summary["filter"]["rejected_in_round_0_by_rule"]
+    assert counts["margin"] == counts["rank"] == sum(row["clap_margin"] < 0 for row in manifest) == summary["rounds"]["0"]["rejected"]
+    assert counts["score"] == sum(row["clap_score"] < summary["filter"]["thresholds"]["score"] for row in manifest)
+    assert summary["filter"]["rule"] == "margin" and set(summary["real_scores"]["own_margin"]) >= {"q10", "q50"}
+
+
+def test_the_threshold_range_follows_the_rule(data, tmp_path):
+    with pytest.raises(ValueError, match=r"outside \[0, 1\]"):
+        augment.AugmentConfig(data_dir=data, out=tmp_path / "o", threshold=-0.1)
+    assert augment.AugmentConfig(data_dir=data, out=tmp_path / "o", filter_rule="margin", threshold=-0.1).threshold == -0.1
+
+
+def test_temp_files_of_a_killed_run_are_removed_on_resume(data, tmp_path, monkeypatch):
+    augment_child.patch(monkeypatch)
+    config = augment_child.config(data, tmp_path / "out").model_copy(update={"captions": "template", "align": "none", "filter": False})
+    augment.augment_dataset(config)
+    leftover = temporary_path(tmp_path / "out/work/clips/0000-0-r0.wav", ".wav")
+    leftover.write_bytes(b"half a file")
+    augment.augment_dataset(config)
+    assert not leftover.exists() and check_output(tmp_path / "out")
 
 
 def test_write_output_replaces_old_files_and_removes_clips_no_longer_kept(tmp_path):

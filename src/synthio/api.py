@@ -31,7 +31,7 @@ class AugmentResult(BaseModel):
     clips_real: int
     generated: int
     kept: int
-    threshold: float
+    threshold: float | None
     threshold_rule: str
     rounds: dict[str, RoundCounts]
     real_scores: dict[str, Any]

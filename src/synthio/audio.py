@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import os
 import struct
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ import soundfile as sf
 import soxr
 import torch
 
+from synthio.atomic import write_atomic
 from synthio.errors import SynthioError
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".au")
@@ -149,7 +149,7 @@ def fit_duration(samples: np.ndarray, num_samples: int, mode: str = "pad", offse
 
 
 def write_audio(path: str | os.PathLike, samples: np.ndarray, sample_rate: int) -> Path:
-    """Write mono or ``(channels, num_samples)`` audio atomically (a hidden ``.NAME.*`` temp file, then rename), with the umask's mode."""
+    """Write mono or ``(channels, num_samples)`` audio atomically (``synthio.atomic``; the temporary keeps the suffix), with the umask's mode."""
     path = Path(path)
     samples = np.asarray(samples, dtype=np.float32)
     if not np.isfinite(samples).all():
@@ -159,16 +159,10 @@ def write_audio(path: str | os.PathLike, samples: np.ndarray, sample_rate: int) 
     fmt = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG"}.get(suffix)
     if fmt is None:
         raise ValueError(f"cannot write {path}: use .wav, .flac or .ogg")
-    tmp = str(path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}{suffix}"))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(tmp, data, sample_rate, format=fmt, subtype="FLOAT" if fmt == "WAV" else None)
-        os.replace(tmp, path)
+        write_atomic(path, lambda tmp: sf.write(str(tmp), data, sample_rate, format=fmt, subtype="FLOAT" if fmt == "WAV" else None), suffix=suffix)
     except (OSError, sf.LibsndfileError) as error:
         raise AudioWriteError(f"cannot write {path} ({getattr(error, 'strerror', None) or error}); check that the folder is writable and the disk has free space") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

@@ -22,6 +22,7 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, Field, field_serializer
 
+from synthio.device import resolve_device
 from synthio.errors import SynthioError
 from synthio.llm.openai_compat import redact_url
 from synthio.progress import console
@@ -31,16 +32,20 @@ class BackendUnavailable(SynthioError, RuntimeError):
     """A configured backend that cannot be built here; the message says why and what to change."""
 
 
-class T2ASpec(BaseModel):
+class LocalModelSpec(BaseModel):
+    """A backend loaded from a local folder (``path``) onto a device; ``embedded`` needs neither."""
+
+    backend: str = "embedded"
+    path: Path | None = Field(None, description="local model folder (never downloaded)")
+    device: str = Field("auto", description="auto, cpu or cuda")
+
+
+class T2ASpec(LocalModelSpec):
     backend: Literal["embedded", "stable-audio", "audioldm2"] = "embedded"
-    path: Path | None = None
-    device: str = "auto"
 
 
-class ClapSpec(BaseModel):
+class ClapSpec(LocalModelSpec):
     backend: Literal["embedded", "transformers"] = "embedded"
-    path: Path | None = None
-    device: str = "auto"
 
 
 class LLMSpec(BaseModel):
@@ -61,10 +66,8 @@ class LLMSpec(BaseModel):
         return redact_url(base_url)
 
 
-class CaptionerSpec(BaseModel):
+class CaptionerSpec(LocalModelSpec):
     backend: Literal["embedded", "transformers"] = "embedded"
-    path: Path | None = None
-    device: str = "auto"
 
 
 class ClassifierSpec(BaseModel):
@@ -72,13 +75,23 @@ class ClassifierSpec(BaseModel):
     path: Path | None = None
 
 
-class BackendsConfig(BaseModel):
-    """The backend of each protocol; every default is the embedded, offline one."""
+class AlignBackends(BaseModel):
+    """The backends alignment needs (the sections ``t2a:`` and ``clap:`` of a YAML)."""
 
     t2a: T2ASpec = Field(default_factory=T2ASpec)
     clap: ClapSpec = Field(default_factory=ClapSpec)
+
+
+class PipelineBackends(AlignBackends):
+    """The backends ``synthio augment`` needs: alignment's plus ``llm:`` and ``captioner:``."""
+
     llm: LLMSpec = Field(default_factory=LLMSpec)
     captioner: CaptionerSpec = Field(default_factory=CaptionerSpec)
+
+
+class BackendsConfig(PipelineBackends):
+    """The backend of each protocol; every default is the embedded, offline one."""
+
     classifier: ClassifierSpec = Field(default_factory=ClassifierSpec)
 
     @classmethod
@@ -98,10 +111,6 @@ EXAMPLE_LINES = {
     ("captioner", "transformers"): "captioner: {backend: transformers, path: PATH/audio-captioning-model}",
     ("classifier", "ast"): "classifier: {backend: ast, path: PATH/ast-finetuned-audioset-10-10-0.4593}",
 }
-
-
-def resolve_device(device: str) -> str:
-    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
 
 
 def _require(path: Path | None, marker: str, what: str) -> Path:

@@ -185,8 +185,8 @@ def corpus_build(
     max_seconds: Annotated[float, typer.Option(help="longer clips are cut to this length")] = 4.0,
 ) -> None:
     """Assemble OUT/metadata.csv (file_name,label,caption,source) and 16 kHz FLAC clips; sources that are missing are skipped with a message."""
-    from synthio.corpus.base import build_corpus
-    from synthio.corpus.registry import all_sources
+    from synthio.pretraining.corpus.base import build_corpus
+    from synthio.pretraining.corpus.registry import all_sources
 
     chosen = all_sources(data_root)
     if sources:
@@ -214,7 +214,7 @@ def pretrain_clap_command(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (bf16 autocast on CUDA)")] = "auto",
 ) -> None:
     """Train the tiny CLAP's audio tower and projections against the frozen MiniLM text encoder."""
-    from synthio.clap.pretrain import ClapTrainConfig, pretrain_clap
+    from synthio.pretraining.clap import ClapTrainConfig, pretrain_clap
 
     path = pretrain_clap(corpus, out, ClapTrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, device=device))
     console.print(f"wrote {path}")
@@ -232,7 +232,7 @@ def pretrain_t2a_command(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (bf16 autocast on CUDA)")] = "auto",
 ) -> None:
     """Train the tiny mel-space diffusion model conditioned on MiniLM token embeddings."""
-    from synthio.t2a.pretrain import T2ATrainConfig, pretrain_t2a
+    from synthio.pretraining.t2a import T2ATrainConfig, pretrain_t2a
 
     path = pretrain_t2a(corpus, out, T2ATrainConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, cfg_dropout=cfg_dropout, seed=seed, device=device))
     console.print(f"wrote {path}")
@@ -343,6 +343,46 @@ def zeroshot(
     scorer = TinyClap.load(clap) if clap else load_clap(BackendsConfig.from_yaml(config).clap)
     result = zero_shot_folder(scorer, data_dir, where, out, skip_bad)
     console.print(f"zero-shot accuracy {result['accuracy']:.3f} on {result['num_clips']} clips ({scorer.name}); wrote {out / 'zeroshot.json'}")
+
+
+@command()
+def prepare(
+    name: Annotated[Optional[str], typer.Argument(help="dataset recipe, e.g. esc50 (see --list)")] = None,
+    src: Annotated[Optional[Path], typer.Argument(help="folder holding the official archive you downloaded, extracted")] = None,
+    out: Annotated[Optional[Path], typer.Argument(help="audiofolder to write: metadata.csv + audio (rerun to resume)")] = None,
+    list_recipes: Annotated[bool, typer.Option("--list", help="print every recipe: what to download, the layout SRC must have, its licence")] = False,
+    force: Force = False,
+) -> None:
+    """Turn one of the paper's ten datasets, downloaded and extracted by you, into an audiofolder (nothing is downloaded).
+
+    Rerun the same command to resume; a finished run rewrites identical metadata.
+    """
+    from synthio.prepare import RECIPES, describe
+    from synthio.prepare import prepare as prepare_dataset
+
+    if list_recipes:
+        typer.echo("\n\n".join(describe(recipe) for recipe in RECIPES.values()))
+        return
+    if name is None or src is None or out is None:
+        raise SynthioError(f"give NAME SRC OUT (NAME one of: {', '.join(RECIPES)}), or --list to see what each dataset needs")
+    path = prepare_dataset(name, src, out, force=force)
+    console.print(f"wrote {path / 'metadata.csv'}")
+
+
+@command()
+def report(
+    out: Annotated[Path, typer.Argument(help="a `synthio augment` output folder")],
+    corpus: Annotated[Optional[Path], typer.Option(help="audiofolder also searched for each synthetic clip's nearest clip (e.g. the T2A's pretraining corpus)")] = None,
+    data: Annotated[Optional[Path], typer.Option(help="the real data folder, if it moved since the run (default: run.json's config.data_dir)")] = None,
+) -> None:
+    """Write OUT/report/index.html: real and synthetic clips side by side (players, spectrograms, scores), and the data checks in OUT/quality.json.
+
+    The page is static (no server, no network): open it from disk. Rerunning replaces OUT/report/.
+    """
+    from synthio.listening import write_report
+
+    index = write_report(out, corpus=corpus, data_dir=data)
+    console.print(f"wrote {index} (open it in a browser) and {out / 'quality.json'}")
 
 
 @command()

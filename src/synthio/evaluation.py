@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,13 +18,13 @@ import numpy as np
 import torch
 from pydantic import BaseModel, Field, field_validator
 
+from synthio.atomic import write_text_atomic
 from synthio.audio import fit_duration
 from synthio.config import ConfigError
-from synthio.dataset import Clip, Problem, load_extra, load_parts, parse_where, read_metadata, select
-from synthio.manifest import write_text_atomic
+from synthio.dataset import Clip, LabelledParts, Problem, load_extra, load_parts, parse_where, read_metadata, select
 from synthio.outdir import OutputFolderError, claim_output, file_digest, fingerprint
 from synthio.progress import console, say, track
-from synthio.split import check_n, few_shot_split
+from synthio.split import FewShotSplit, check_n, few_shot_split
 from synthio.train.classic import augmented_copies, get_method
 from synthio.train.classifiers import build_classifier
 from synthio.train.trainer import (
@@ -179,6 +180,134 @@ def evaluate(config: EvaluateConfig, force: bool = False) -> dict:
         return run_evaluation(config)
 
 
+@dataclass
+class EvaluationData:
+    """The decoded train pool and test part, the extra folders, every skipped row and the validation groups."""
+
+    parts: LabelledParts
+    extras: dict[str, list[Clip]]
+    skipped: list[Problem]
+    groups: list[str] | None
+
+
+@dataclass
+class Features:
+    """Classifier features of every clip the runs share, computed once per evaluation (one featurizer, one clip length)."""
+
+    featurizer: torch.nn.Module
+    num_samples: int
+    label_index: dict[str, int]
+    pool: torch.Tensor
+    pool_labels: torch.Tensor
+    test: torch.Tensor
+    test_labels: np.ndarray
+    extras: dict[str, tuple[torch.Tensor, torch.Tensor]]
+
+    def of(self, clips: list[Clip]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Features and label indices of more clips (synthetic, retrieved)."""
+        return featurize(self.featurizer, [c.samples for c in clips], self.num_samples), torch.tensor([self.label_index[c.label] for c in clips], dtype=torch.long)
+
+
+def load_data(config: EvaluateConfig) -> EvaluationData:
+    """Decode and validate the parts and the ``--extra-train`` folders; list skipped rows; read the validation groups."""
+    parts = load_parts(config.data_dir, parse_where(config.train_where), parse_where(config.test_where), config.sample_rate, config.skip_bad)
+    for n in config.n:
+        check_n(n, [c.label for c in parts.train])
+    skipped, extras = list(parts.skipped), {}
+    for folder in config.extra_train:
+        clips, problems = load_extra(folder, parts.labels, config.sample_rate, skip_bad=config.skip_bad)
+        if not clips:
+            say("warning:", f"--extra-train {folder} holds no usable rows: method {EXTRA_PREFIX}{Path(folder).name} trains on the few-shot clips alone", style="yellow")
+        extras[EXTRA_PREFIX + Path(folder).name] = clips
+        skipped += problems
+    for problem in skipped:
+        say("skipped", problem)
+    groups = None
+    if config.val_group is not None:
+        if any(config.val_group not in c.meta for c in parts.train):
+            raise ConfigError(f"--val-group {config.val_group}: no such column in {config.data_dir}/metadata.csv")
+        groups = [c.meta[config.val_group] for c in parts.train]
+    return EvaluationData(parts, extras, skipped, groups)
+
+
+def compute_features(config: EvaluateConfig, data: EvaluationData, seconds: float) -> Features:
+    """Features of the pool, the test part and the non-empty extra folders at ``seconds`` per clip."""
+    parts = data.parts
+    num_samples = int(round(seconds * config.sample_rate))
+    label_index = {label: i for i, label in enumerate(parts.labels)}
+    featurizer = build_classifier(config.classifier, parts.labels, config.sample_rate, config.classifier_path)
+    features = Features(
+        featurizer, num_samples, label_index,
+        pool=featurize(featurizer, [c.samples for c in parts.train], num_samples, description="features: train pool"),
+        pool_labels=torch.tensor([label_index[c.label] for c in parts.train]),
+        test=featurize(featurizer, [c.samples for c in parts.test], num_samples, description="features: test part"),
+        test_labels=np.array([label_index[c.label] for c in parts.test]),
+        extras={},
+    )
+    features.extras = {name: features.of(clips) for name, clips in data.extras.items() if clips}
+    return features
+
+
+def method_rows(config: EvaluateConfig, extras: dict[str, list[Clip]]) -> tuple[list[str], dict[str, tuple[str, int]]]:
+    """Every method name in run order (``NAME@Kx`` for a factor sweep) and, for generated ones, ``name -> (method, factor)``."""
+    generated = [m for m in config.methods if m in SYNTHETIC_METHODS or m == RETRIEVAL]
+    labelled = {(m, f): m if len(config.factor) == 1 else f"{m}@{f}x" for m in generated for f in config.factor}
+    methods = [m for m in config.methods if m not in generated] + list(labelled.values()) + list(extras)
+    return methods, {label: key for key, label in labelled.items()}
+
+
+def training_rows(config: EvaluateConfig, name: str, n: int, seed: int, split: FewShotSplit, data: EvaluationData, features: Features, source: dict, cache: dict):
+    """Features, labels and the online SpecAugment (or None) that method ``name`` trains on for one split."""
+    train_index = torch.tensor(split.train)
+    rows = [(features.pool[train_index], features.pool_labels[train_index])]
+    spec_augment = None
+    if name in features.extras:
+        rows.append(features.extras[name])
+    elif name in source:
+        method, factor = source[name]
+        if method == RETRIEVAL:
+            added = retrieved_clips(config, [data.parts.train[i] for i in split.train], factor, cache)
+        else:
+            added = synthetic_clips(config, method, n, seed, factor, data.parts.labels)
+        if added:
+            rows.append(features.of(added))
+    elif name not in data.extras:
+        method = get_method(name)
+        spec_augment = method.spec_augment
+        if method.waveform is not None:
+            copies = [
+                w
+                for i in track(split.train, f"{name} copies (n={n}, seed={seed})")
+                for w in augmented_copies(data.parts.train[i].samples, config.sample_rate, method.waveform, config.copies, seed * 100_000 + i)
+            ]
+            rows.append((featurize(features.featurizer, copies, features.num_samples), features.pool_labels[train_index].repeat_interleave(config.copies)))
+    return torch.cat([f for f, _ in rows]), torch.cat([y for _, y in rows]), spec_augment
+
+
+def train_and_test(config: EvaluateConfig, name: str, n: int, seed: int, split: FewShotSplit, rows, data: EvaluationData, features: Features) -> dict:
+    """Train a fresh classifier on ``rows`` (checkpoint chosen on the split's validation part), test it once; the run's record (without its seconds)."""
+    train_features, train_labels, spec_augment = rows
+    val_index = torch.tensor(split.val, dtype=torch.long)
+    torch.manual_seed(seed)
+    model = build_classifier(config.classifier, data.parts.labels, config.sample_rate, config.classifier_path)
+    train_config = TrainConfig(steps=config.steps, batch_size=config.batch_size, learning_rate=config.learning_rate, eval_every=config.eval_every, seed=seed, device=config.device)
+    result = train_classifier(model, train_features, train_labels, features.pool[val_index], features.pool_labels[val_index], train_config, spec_augment, f"{name} n={n} seed={seed}")
+    predictions = predict_logits(model, features.test, device=config.device).argmax(1).numpy()
+    return {
+        "method": name,
+        "n": n,
+        "seed": seed,
+        "accuracy": accuracy(features.test_labels, predictions),
+        "macro_f1": macro_f1(features.test_labels, predictions),
+        "epochs": result.epochs,
+        "train_clips": len(split.train),
+        "train_rows": len(train_labels),
+        "val_clips": len(split.val),
+        "val_accuracy": result.val_accuracy,
+        "best_step": result.best_step,
+    }
+
+
 def run_evaluation(config: EvaluateConfig) -> dict:
     """The runs in order (n, seed, method), each appended to results.json as it finishes."""
     from synthio.report import write_summary
@@ -188,117 +317,32 @@ def run_evaluation(config: EvaluateConfig) -> dict:
     fingerprint = config.fingerprint()
     runs = load_results(results_path, fingerprint)
     done = {(r["method"], r["n"], r["seed"]) for r in runs}
-
-    parts = load_parts(config.data_dir, parse_where(config.train_where), parse_where(config.test_where), config.sample_rate, config.skip_bad)
-    skipped: list[Problem] = list(parts.skipped)
-    extras: dict[str, list[Clip]] = {}
-    for n in config.n:
-        check_n(n, [c.label for c in parts.train])
-    for folder in config.extra_train:
-        clips, problems = load_extra(folder, parts.labels, config.sample_rate, skip_bad=config.skip_bad)
-        if not clips:
-            say("warning:", f"--extra-train {folder} holds no usable rows: method {EXTRA_PREFIX}{Path(folder).name} trains on the few-shot clips alone", style="yellow")
-        extras[EXTRA_PREFIX + Path(folder).name] = clips
-        skipped += problems
-    for problem in skipped:
-        say("skipped", problem)
-
-    groups = None
-    if config.val_group is not None:
-        if any(config.val_group not in c.meta for c in parts.train):
-            raise ConfigError(f"--val-group {config.val_group}: no such column in {config.data_dir}/metadata.csv")
-        groups = [c.meta[config.val_group] for c in parts.train]
-
-    seconds = config.seconds or auto_seconds(parts.train)
-    num_samples = int(round(seconds * config.sample_rate))
-    label_index = {label: i for i, label in enumerate(parts.labels)}
-    featurizer = build_classifier(config.classifier, parts.labels, config.sample_rate, config.classifier_path)
-    pool_features = featurize(featurizer, [c.samples for c in parts.train], num_samples, description="features: train pool")
-    test_features = featurize(featurizer, [c.samples for c in parts.test], num_samples, description="features: test part")
-    extra_features = {name: featurize(featurizer, [c.samples for c in clips], num_samples) for name, clips in extras.items() if clips}
-    pool_labels = torch.tensor([label_index[c.label] for c in parts.train])
-    test_labels = np.array([label_index[c.label] for c in parts.test])
-    extra_labels = {name: torch.tensor([label_index[c.label] for c in clips]) for name, clips in extras.items()}
-
-    generated = [m for m in config.methods if m in SYNTHETIC_METHODS or m == RETRIEVAL]
-    labelled = {(m, f): m if len(config.factor) == 1 else f"{m}@{f}x" for m in generated for f in config.factor}
-    methods = [m for m in config.methods if m not in generated] + list(labelled.values()) + list(extras)
-    source = {label: key for key, label in labelled.items()}
-    retrieval_cache: dict = {}
+    data = load_data(config)
+    seconds = config.seconds or auto_seconds(data.parts.train)
+    features = compute_features(config, data, seconds)
+    methods, source = method_rows(config, data.extras)
     header = {
         "fingerprint": fingerprint,
         "config": config.model_dump(mode="json"),
         "data": {
-            "train_pool_clips": len(parts.train),
-            "test_clips": len(parts.test),
-            "labels": parts.labels,
+            "train_pool_clips": len(data.parts.train),
+            "test_clips": len(data.parts.test),
+            "labels": data.parts.labels,
             "seconds": seconds,
-            "skipped": [str(p) for p in skipped],
+            "skipped": [str(p) for p in data.skipped],
         },
     }
+    retrieval_cache: dict = {}
     for n in config.n:
         for seed in config.seeds:
-            split = few_shot_split([c.label for c in parts.train], n, seed, config.val_n, groups)
-            train_index = torch.tensor(split.train)
-            val_index = torch.tensor(split.val, dtype=torch.long)
+            split = few_shot_split([c.label for c in data.parts.train], n, seed, config.val_n, data.groups)
             for name in methods:
                 if (name, n, seed) in done:
                     continue
                 run_started = time.time()
-                features, labels = pool_features[train_index], pool_labels[train_index]
-                spec_augment = None
-                if name in extras and extras[name]:
-                    features = torch.cat([features, extra_features[name]])
-                    labels = torch.cat([labels, extra_labels[name]])
-                elif name in source:
-                    method, factor = source[name]
-                    train_clips = [parts.train[i] for i in split.train]
-                    if method == RETRIEVAL:
-                        added = retrieved_clips(config, train_clips, factor, retrieval_cache)
-                    else:
-                        added = synthetic_clips(config, method, n, seed, factor, parts.labels)
-                    if added:
-                        features = torch.cat([features, featurize(featurizer, [c.samples for c in added], num_samples)])
-                        labels = torch.cat([labels, torch.tensor([label_index[c.label] for c in added], dtype=torch.long)])
-                else:
-                    method = get_method(name)
-                    spec_augment = method.spec_augment
-                    if method.waveform is not None:
-                        copies = [
-                            w
-                            for i in track(split.train, f"{name} copies (n={n}, seed={seed})")
-                            for w in augmented_copies(parts.train[i].samples, config.sample_rate, method.waveform, config.copies, seed * 100_000 + i)
-                        ]
-                        features = torch.cat([features, featurize(featurizer, copies, num_samples)])
-                        labels = torch.cat([labels, pool_labels[train_index].repeat_interleave(config.copies)])
-                torch.manual_seed(seed)
-                model = build_classifier(config.classifier, parts.labels, config.sample_rate, config.classifier_path)
-                train_config = TrainConfig(
-                    steps=config.steps,
-                    batch_size=config.batch_size,
-                    learning_rate=config.learning_rate,
-                    eval_every=config.eval_every,
-                    seed=seed,
-                    device=config.device,
-                )
-                result = train_classifier(
-                    model, features, labels, pool_features[val_index], pool_labels[val_index], train_config, spec_augment, f"{name} n={n} seed={seed}"
-                )
-                predictions = predict_logits(model, test_features, device=config.device).argmax(1).numpy()
-                run = {
-                    "method": name,
-                    "n": n,
-                    "seed": seed,
-                    "accuracy": accuracy(test_labels, predictions),
-                    "macro_f1": macro_f1(test_labels, predictions),
-                    "epochs": result.epochs,
-                    "seconds": round(time.time() - run_started, 2),
-                    "train_clips": len(split.train),
-                    "train_rows": len(labels),
-                    "val_clips": len(split.val),
-                    "val_accuracy": result.val_accuracy,
-                    "best_step": result.best_step,
-                }
+                rows = training_rows(config, name, n, seed, split, data, features, source, retrieval_cache)
+                run = train_and_test(config, name, n, seed, split, rows, data, features)
+                run["seconds"] = round(time.time() - run_started, 2)
                 runs.append(run)
                 console.print(f"{name:>16} n={n:<4} seed={seed}  acc {run['accuracy']:.3f}  macro-F1 {run['macro_f1']:.3f}  ({run['seconds']:.0f} s)")
                 write_text_atomic(results_path, json.dumps({**header, "runs": runs}, indent=2))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from synthio.atomic import write_text_atomic
 from synthio.audio import write_audio
-from synthio.manifest import write_text_atomic
 from synthio.outdir import claim_output
 
 Synth = Callable[[np.random.Generator, np.ndarray, int], np.ndarray]

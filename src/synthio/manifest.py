@@ -13,6 +13,8 @@ import json
 import os
 from pathlib import Path
 
+from synthio.atomic import write_text_atomic  # noqa: F401  (re-exported until evaluation.py and synthio.prepare import it from synthio.atomic)
+
 
 class EventLog:
     def __init__(self, path: str | Path):
@@ -41,11 +43,3 @@ class EventLog:
             f.write("".join(json.dumps(row) + "\n" for row in rows))
             f.flush()
             os.fsync(f.fileno())
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

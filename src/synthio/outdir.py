@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from synthio.atomic import write_text_atomic
 from synthio.errors import SynthioError
-from synthio.manifest import write_text_atomic
 
 MARKER = ".synthio.json"
 LOCK = ".synthio.lock"

@@ -13,35 +13,29 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from synthio.align.dpo import AlignTrainConfig
+from synthio.atomic import cached_json, remove_temporaries, write_atomic, write_text_atomic
 from synthio.audio import read_audio, write_audio
-from synthio.backends import (
-    CaptionerSpec,
-    ClapSpec,
-    LLMSpec,
-    T2ASpec,
-    load_captioner,
-    load_clap,
-    load_llm,
-    load_t2a,
-)
+from synthio.backends import PipelineBackends, load_captioner, load_clap, load_llm, load_t2a
 from synthio.clap.base import template_prompt
+from synthio.config import ConfigError
 from synthio.dataset import Clip
-from synthio.filter import auto_threshold, label_scores, real_score_report
-from synthio.manifest import EventLog, write_text_atomic
+from synthio.filter import FilterRule, auto_threshold, label_match, quantiles, real_score_report
+from synthio.manifest import EventLog
 from synthio.outdir import claim_output
 from synthio.progress import console, progress_bar, say
 from synthio.split import FewShotSelection
 
 SEED_STRIDE = 1_000_003
+THRESHOLD_RANGE = {"score": (0.0, 1.0), "margin": (-2.0, 2.0)}
 MAX_FACTOR = 64
 
 
@@ -50,29 +44,34 @@ def clip_seed(seed: int, index: int, slot: int, round_: int) -> int:
     return ((seed * 16 + round_) * 1_000_000 + index) * MAX_FACTOR + slot
 
 
-class AugmentConfig(FewShotSelection):
+class AugmentConfig(PipelineBackends, FewShotSelection):
     """Settings of ``synthio augment`` (YAML keys = these field names; ``--print-config`` shows them all)."""
 
     factor: int = Field(4, ge=1, le=MAX_FACTOR, description="synthetic clips generated per real clip (round 0)")
     captions: Literal["mixcap", "llm", "template"] = Field("mixcap", description="mixcap (prompts 1+2), llm (prompt 2 from the label alone) or template ('Sound of a {label}')")
     align: Literal["dpo", "erm", "none"] = Field("dpo", description="align the T2A first with Diffusion-DPO, with plain ERM, or not at all")
     filter: bool = Field(True, description="keep only clips whose CLAP score reaches the threshold")
-    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | Literal["auto"] = Field("auto", description="CLAP score p in [0, 1] (scores are sigmoids), or auto: a percentile of real clips' own-label scores")
-    threshold_percentile: float = Field(10.0, ge=0.0, le=100.0, description="auto threshold: this percentile of the real clips' own-label scores")
+    filter_rule: FilterRule = Field("score", description="score: the release's CLAP score >= threshold; margin: cosine to the own label minus the best other label >= threshold (0 = ranks first; works with a saturating CLAP)")
+    threshold: float | Literal["auto"] = Field("auto", description="score rule: p in [0, 1]; margin rule: m in [-2, 2]; auto: a percentile of the real few-shot clips' own values")
+    threshold_percentile: float = Field(10.0, ge=0.0, le=100.0, description="auto threshold: this percentile of the real clips' own-label scores (or margins)")
     reflection_rounds: int = Field(2, ge=0, le=15, description="self-reflection rounds (rewrite rejected captions, regenerate, refilter)")
     sample_steps: int = Field(16, ge=1, description="sampler steps per clip")
     guidance: float = 5.0
     batch_size: int = Field(16, ge=1, description="clips generated per model call")
     align_train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
-    t2a: T2ASpec = Field(default_factory=T2ASpec)
-    clap: ClapSpec = Field(default_factory=ClapSpec)
-    llm: LLMSpec = Field(default_factory=LLMSpec)
-    captioner: CaptionerSpec = Field(default_factory=CaptionerSpec)
+    @model_validator(mode="after")
+    def _threshold_in_range(self) -> AugmentConfig:
+        low, high = THRESHOLD_RANGE[self.filter_rule]
+        if self.threshold != "auto" and not low <= self.threshold <= high:
+            raise ValueError(f"threshold {self.threshold} is outside [{low:g}, {high:g}], the range of the {self.filter_rule} rule")
+        return self
+
+    report: bool = Field(True, description="end by writing the listening report OUT/report/index.html and OUT/quality.json (`synthio report`)")
     max_clip_seconds: float = Field(30.0, gt=0, description="synthetic clips are at most this long (a longer real clip's are cut to it, with a warning)")
 
     def output_settings(self) -> dict:
         """What shapes the output; batch size, LLM cache and timeouts do not."""
-        return super().output_settings({"batch_size": True, "llm": {"cache_dir", "timeout_seconds", "max_retries"}})
+        return super().output_settings({"batch_size": True, "report": True, "llm": {"cache_dir", "timeout_seconds", "max_retries"}})
 
 
 class Stages:
@@ -88,15 +87,6 @@ class Stages:
         self.seconds[name] = round(self.seconds.get(name, 0.0) + time.time() - started, 1)
         write_text_atomic(self.path, json.dumps(self.seconds, indent=2))
         return result
-
-
-def cached_json(path: Path, compute):
-    """The JSON at ``path``, or ``compute()`` written there atomically."""
-    if path.exists():
-        return json.loads(path.read_text())
-    value = compute()
-    write_text_atomic(path, json.dumps(value, indent=1))
-    return value
 
 
 def augment_dataset(config: AugmentConfig, force: bool = False) -> dict:
@@ -135,18 +125,23 @@ def run_pipeline(config: AugmentConfig) -> dict:
     captions = stages.run("captions", lambda: cached_json(work / f"captions_{config.captions}.json", lambda: write_all_captions(config, llm, real_captions, labels)))
 
     label_order = sorted(set(labels))
-    real_scores = label_scores(clap, [c.samples for c in clips], t2a.sample_rate, label_order)
     own = [label_order.index(label) for label in labels]
-    report = real_score_report(real_scores, own)
-    own_scores = real_scores[np.arange(len(clips)), own].numpy()
-    threshold = auto_threshold(own_scores, config.threshold_percentile) if config.threshold == "auto" else float(config.threshold)
-    if not config.filter:
-        threshold = 0.0
+    real = label_match(clap, [c.samples for c in clips], t2a.sample_rate, label_order)
+    report = real_score_report(real.scores(), own)
+    rules: tuple[FilterRule, ...] = ("score", "margin") if len(label_order) > 1 else ("score",)
+    if config.filter_rule not in rules:
+        raise ConfigError("filter_rule: margin needs at least two labels in the few-shot split; use filter_rule: score")
+    thresholds = {rule: auto_threshold(real.values(own, rule).numpy(), config.threshold_percentile) for rule in rules}
+    if config.threshold != "auto":
+        thresholds[config.filter_rule] = float(config.threshold)
+    if "margin" in rules:
+        report["own_margin"] = quantiles(real.margins(own))
+    threshold = thresholds[config.filter_rule] if config.filter else -math.inf
 
     log = EventLog(work / "events.jsonl")
     jobs = [dict(id=f"{i:04d}-{j}-r0", index=i, slot=j, caption=captions["captions"][i][j], round=0, parent_id=None, seed=clip_seed(config.seed, i, j, 0)) for i in range(len(clips)) for j in range(config.factor)]
     stages.run("generate", lambda: generate(t2a, clips, jobs, log, work, config))
-    stages.run("filter", lambda: score(clap, log, work, threshold, t2a.sample_rate, config))
+    stages.run("filter", lambda: score(clap, log, work, threshold, t2a.sample_rate, label_order, config))
     for r in range(1, config.reflection_rounds + 1 if config.filter else 1):
         state = log.load()
         rejected = [row for row in state.values() if row["round"] == r - 1 and row.get("kept") is False]
@@ -166,15 +161,16 @@ def run_pipeline(config: AugmentConfig) -> dict:
 
         round_jobs = stages.run(f"reflect_{r}", lambda: cached_json(work / f"reflection_{r}.json", revise))
         stages.run(f"generate_{r}", lambda: generate(t2a, clips, round_jobs, log, work, config))
-        stages.run(f"filter_{r}", lambda: score(clap, log, work, threshold, t2a.sample_rate, config))
+        stages.run(f"filter_{r}", lambda: score(clap, log, work, threshold, t2a.sample_rate, label_order, config))
 
     state = log.load()
     stages.run("write", lambda: write_output(out, work, clips, state))
     rounds = sorted({row["round"] for row in state.values()})
     summary = {
         "clips_real": len(clips),
-        "threshold": threshold,
-        "threshold_rule": "no filter" if not config.filter else (f"auto: {config.threshold_percentile:g}th percentile of real clips' own-label scores" if config.threshold == "auto" else "fixed"),
+        "threshold": threshold if config.filter else None,
+        "threshold_rule": "no filter" if not config.filter else f"{config.filter_rule} rule, " + (f"auto: {config.threshold_percentile:g}th percentile of the real clips' own values" if config.threshold == "auto" else "fixed"),
+        "filter": {"rule": config.filter_rule if config.filter else None, "thresholds": thresholds, "rejected_in_round_0_by_rule": rejected_by_rule([row for row in state.values() if row["round"] == 0], thresholds)},
         "real_scores": report,
         "rounds": {str(r): round_counts([row for row in state.values() if row["round"] == r]) for r in rounds},
         "kept": sum(bool(row.get("kept")) for row in state.values()),
@@ -186,6 +182,11 @@ def run_pipeline(config: AugmentConfig) -> dict:
         "config": json.loads(config.model_dump_json()),
     }
     write_text_atomic(out / "run.json", json.dumps(summary, indent=2))
+    if config.report:
+        from synthio.listening import write_report
+
+        stages.run("report", lambda: write_report(out, clap=clap))
+        console.print(f"listening report: {out / 'report' / 'index.html'}")
     return summary
 
 
@@ -239,8 +240,7 @@ def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path
     Hidden temp files left in ``work/clips`` by a killed run are removed first (the output lock
     guarantees no other run is writing them).
     """
-    for leftover in (work / "clips").glob(".*"):
-        leftover.unlink()
+    remove_temporaries(work / "clips")
     done = log.load()
     todo = sorted((job for job in jobs if job["id"] not in done), key=lambda job: clips[job["index"]].seconds)
     if not todo:
@@ -264,15 +264,25 @@ def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path
             progress.update(task, advance=len(chunk))
 
 
-def score(clap, log: EventLog, work: Path, threshold: float, sample_rate: int, config: AugmentConfig) -> None:
-    """CLAP-score every generated clip not yet scored against "Sound of a {label}"; kept = score >= threshold."""
-    from synthio.clap.base import score as clap_score_of
-
+def score(clap, log: EventLog, work: Path, threshold: float, sample_rate: int, label_order: list[str], config: AugmentConfig) -> None:
+    """Score every generated clip not yet scored against each label's "Sound of a {label}": its own-label CLAP score and margin; kept by the configured rule."""
     todo = [row for row in log.load().values() if "clap_score" not in row]
     for start in range(0, len(todo), 64):
         chunk = todo[start : start + 64]
-        values = clap_score_of(clap, [read_audio(work / row["file"], sample_rate) for row in chunk], sample_rate, [template_prompt(row["label"]) for row in chunk])
-        log.append([{"id": row["id"], "event": "scored", "clap_score": float(v), "kept": bool(v >= threshold) or not config.filter} for row, v in zip(chunk, values.tolist())])
+        own = [label_order.index(row["label"]) for row in chunk]
+        match = label_match(clap, [read_audio(work / row["file"], sample_rate) for row in chunk], sample_rate, label_order)
+        scores = match.values(own, "score").tolist()
+        margins = match.margins(own).tolist() if len(label_order) > 1 else [None] * len(chunk)
+        kept = match.values(own, config.filter_rule) >= threshold
+        log.append([{"id": row["id"], "event": "scored", "clap_score": s, "clap_margin": m, "kept": bool(k) or not config.filter} for row, s, m, k in zip(chunk, scores, margins, kept.tolist())])
+
+
+def rejected_by_rule(rows: list[dict], thresholds: dict[str, float]) -> dict[str, int]:
+    """How many of ``rows`` each rule would reject at its threshold (``rank``: a margin below 0, the label not first)."""
+    counts = {"score": sum(row["clap_score"] < thresholds["score"] for row in rows)}
+    if "margin" in thresholds:
+        counts.update(margin=sum(row["clap_margin"] < thresholds["margin"] for row in rows), rank=sum(row["clap_margin"] < 0 for row in rows))
+    return counts
 
 
 def write_output(out: Path, work: Path, clips: list[Clip], state: dict[str, dict]) -> None:
@@ -284,16 +294,13 @@ def write_output(out: Path, work: Path, clips: list[Clip], state: dict[str, dict
         if stale.name not in names:
             stale.unlink()
     for row in kept:
-        target = out / "audio" / Path(row["file"]).name
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(work / row["file"], tmp)
-        tmp.replace(target)
+        write_atomic(out / "audio" / Path(row["file"]).name, lambda tmp: shutil.copyfile(work / row["file"], tmp))
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=["file_name", "label", "caption", "clap_score", "round", "parent_file"], lineterminator="\n")
     writer.writeheader()
     for row in kept:
         writer.writerow({"file_name": f"audio/{Path(row['file']).name}", "label": row["label"], "caption": row["caption"], "clap_score": f"{row['clap_score']:.4f}", "round": row["round"], "parent_file": row["parent_file"]})
     write_text_atomic(out / "metadata.csv", buffer.getvalue())
-    fields = ["id", "file", "label", "caption", "parent_id", "parent_file", "seed", "round", "seconds", "clap_score", "kept"]
+    fields = ["id", "file", "label", "caption", "parent_id", "parent_file", "seed", "round", "seconds", "clap_score", "clap_margin", "kept"]
     write_text_atomic(out / "manifest.jsonl", "".join(json.dumps({k: row.get(k) for k in fields}) + "\n" for row in state.values()))
     console.print(f"kept {len(kept)} of {len(state)} generated clips")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from synthio.clap.tiny import shared_text_encoder
 from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
+from synthio.text import shared_text_encoder
 
 SMALL = TinyT2AConfig(n_mels=16, max_seconds=0.5, patch_size=2, block_out_channels=[8, 16], attention_levels=1, attention_head_dim=4, griffin_lim_iterations=2, max_text_tokens=8)
 

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from synthio.clap.base import AudioTextScorer, score
-from synthio.clap.tiny import MiniLMText, TinyClap, TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap
+from synthio.clap.tiny import TinyClap, TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap
+from synthio.text import MiniLMText
 
 SMALL = TinyClapConfig(seconds=0.5, n_mels=16, channels=(4, 8), embed_dim=8)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from synthio.clap.tiny import MiniLMText
 from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
+from synthio.text import MiniLMText
 from tests.t2a import contract
 
 pytestmark = pytest.mark.filterwarnings("ignore")

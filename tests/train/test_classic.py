@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from synthio.train.classic import CLASSIC_METHODS, AudiomentationsChain, GaussianNoise, PitchShift, SpecAugment, augmented_copies, get_method, seeded_global_rng
+from synthio.specaugment import SpecAugment
+from synthio.train.classic import CLASSIC_METHODS, AudiomentationsChain, GaussianNoise, PitchShift, augmented_copies, get_method, seeded_global_rng
 from tests.conftest import tone
 
 

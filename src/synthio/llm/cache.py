@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
+from synthio.atomic import write_json_atomic
 from synthio.llm.base import LLM, ChatMessage
 
 
@@ -47,10 +47,7 @@ class CachedLLM:
                 pass
         reply = compute()
         self.misses += 1
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(json.dumps({"model": self.llm.name, "messages": messages, "parameters": parameters, "reply": reply}, ensure_ascii=False))
-        os.replace(tmp, path)
+        write_json_atomic(path, {"model": self.llm.name, "messages": messages, "parameters": parameters, "reply": reply}, ensure_ascii=False)
         return reply
 
     def chat(self, messages: list[ChatMessage], max_tokens: int = 256, temperature: float = 0.7, seed: int = 0) -> str:

@@ -1,4 +1,4 @@
-"""The JSON shapes the LLM must return in MixCap, and the prompts that state them (DESIGN §1 stage 4)."""
+"""The JSON shapes the LLM must return in MixCap, and the prompts that state them (Synthio, Ghosh et al. 2025, stage 4; docs/pipeline.md)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ class EventsScenes(BaseModel):
         return self
 
     def without_label(self, label: str) -> EventsScenes:
-        """Drop phrases that are the label itself (DESIGN: the label is added back when captions are written); may leave no event."""
+        """Drop phrases that are the label itself (the label is added back when captions are written; docs/pipeline.md, stage 4); may leave no event."""
         words = label.replace("_", " ").lower()
         return EventsScenes.model_construct(
             events=[e for e in self.events if e.lower() not in (words, f"a {words}", f"the {words}")],

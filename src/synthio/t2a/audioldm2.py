@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from synthio.audio import fit_duration
+from synthio.device import default_dtype
 from synthio.t2a.base import (
     EncodedAudio,
     check_sample_args,
@@ -26,7 +27,6 @@ from synthio.t2a.base import (
     prepare_waveforms,
 )
 from synthio.t2a.lora import inject_lora, lora_disabled
-from synthio.t2a.stable_audio import default_dtype
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 

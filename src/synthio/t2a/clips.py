@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from synthio.atomic import write_text_atomic
 from synthio.audio import write_audio
-from synthio.manifest import write_text_atomic
 from synthio.outdir import claim_output
 from synthio.t2a.base import TextToAudio
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from synthio.atomic import write_atomic
 from synthio.errors import SynthioError
 
 
@@ -54,12 +55,8 @@ def lora_state_dict(module: torch.nn.Module) -> dict[str, torch.Tensor]:
 def save_lora(module: torch.nn.Module, path: str | Path, metadata: dict[str, str] | None = None) -> Path:
     from safetensors.torch import save_file
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    save_file(lora_state_dict(module), str(tmp), metadata=metadata)
-    tmp.replace(path)
-    return path
+    state = lora_state_dict(module)
+    return write_atomic(path, lambda tmp: save_file(state, str(tmp), metadata=metadata))
 
 
 def load_lora(module: torch.nn.Module, path: str | Path) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from synthio.audio import fit_duration
+from synthio.device import default_dtype
 from synthio.t2a.base import (
     EncodedAudio,
     check_sample_args,
@@ -26,13 +27,6 @@ from synthio.t2a.base import (
 from synthio.t2a.lora import inject_lora, lora_disabled
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
-
-
-def default_dtype(device: str) -> torch.dtype:
-    """fp16 on CUDA (bf16 where supported), fp32 on CPU."""
-    if device.startswith("cuda"):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32
 
 
 class StableAudioT2A:

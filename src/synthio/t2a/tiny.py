@@ -159,7 +159,7 @@ class TinyT2A:
     def text(self):
         """The frozen MiniLM encoder, loaded on first use (never at construction)."""
         if self._text is None:
-            from synthio.clap.tiny import shared_text_encoder
+            from synthio.text import shared_text_encoder
 
             self._text = shared_text_encoder()
         return self._text

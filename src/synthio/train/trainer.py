@@ -16,8 +16,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from synthio.device import resolve_device
 from synthio.progress import progress_bar
-from synthio.train.classic import SpecAugment
+from synthio.specaugment import SpecAugment
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,6 @@ class TrainResult:
     epochs: float
     best_step: int
     val_accuracy: float | None
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` -> CUDA when present, else CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -76,7 +70,7 @@ def _autocast(device: torch.device):
 @torch.no_grad()
 def predict_logits(model, features: torch.Tensor, batch_size: int = 128, device: str = "auto") -> torch.Tensor:
     """Logits for raw features ``(num_clips, frames, bins)``, in eval mode, on CPU."""
-    dev = resolve_device(device)
+    dev = torch.device(resolve_device(device))
     model.to(dev).eval()
     out = []
     for start in range(0, len(features), batch_size):
@@ -107,7 +101,7 @@ def train_classifier(
         raise ValueError(f"{len(train_features)} feature rows but {len(train_labels)} labels")
     if len(train_features) == 0:
         raise ValueError("no training rows")
-    device = resolve_device(config.device)
+    device = torch.device(resolve_device(config.device))
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     model.fit_normalization(train_features)

@@ -1,8 +1,8 @@
 import json
 
-from synthio.clap.tiny import MiniLMText
-from synthio.t2a.pretrain import T2ATrainConfig, pretrain_t2a
+from synthio.pretraining.t2a import T2ATrainConfig, pretrain_t2a
 from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
+from synthio.text import MiniLMText
 
 
 def test_t2a_pretraining_resumes_and_exports(captioned_corpus, tmp_path, capsys):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from synthio.audio import read_audio
-from synthio.corpus.base import CorpusItem
+from synthio.pretraining.corpus.base import CorpusItem
 
 SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 INSTRUMENTS = {

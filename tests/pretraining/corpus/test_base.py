@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from synthio.corpus.base import CorpusItem, build_corpus, build_source
+from synthio.pretraining.corpus.base import CorpusItem, build_corpus, build_source
 
 
 class Fake:

@@ -16,18 +16,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from synthio.clap.tiny import (
-    MiniLMText,
-    TinyClapAudio,
-    TinyClapConfig,
-    multi_positive_clip_loss,
-    save_tiny_clap,
-    shared_text_encoder,
-)
-from synthio.corpus.base import load_corpus
+from synthio.checkpoint import load_checkpoint, save_checkpoint
+from synthio.clap.tiny import TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap
+from synthio.device import resolve_device
+from synthio.pretraining.corpus.base import load_corpus
 from synthio.progress import console, progress_bar
-from synthio.train.classic import SpecAugment
-from synthio.train.trainer import resolve_device
+from synthio.specaugment import SpecAugment
+from synthio.text import MiniLMText, shared_text_encoder
 
 
 @dataclass(frozen=True)
@@ -44,7 +39,7 @@ def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = 
     """Train (or resume) and export ``OUT/model``; returns that folder."""
     corpus, out = Path(corpus), Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(train.device)
+    device = torch.device(resolve_device(train.device))
     torch.manual_seed(train.seed)
     generator = torch.Generator().manual_seed(train.seed)
 
@@ -65,8 +60,8 @@ def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / steps_per_epoch) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
     start_epoch = 0
     checkpoint = out / "checkpoint.pt"
-    if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=True)
+    state = load_checkpoint(checkpoint)
+    if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -100,9 +95,7 @@ def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = 
             record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "logit_scale": float(model.logit_scale.detach().exp()), "seconds": round(time.time() - started, 1)}
             log.write(json.dumps(record) + "\n")
             log.flush()
-            tmp = checkpoint.with_suffix(".tmp")
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch + 1}, tmp)
-            tmp.replace(checkpoint)
+            save_checkpoint(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch + 1})
     log.close()
     model.cpu().eval()
     return save_tiny_clap(model, out / "model", metadata={"corpus": str(corpus), "epochs": str(train.epochs), "clips": str(len(features))})

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from synthio.corpus.base import Source
-from synthio.corpus.debian import Hydrogen, SonicPi, Tuxpaint
-from synthio.corpus.fluidsynth import Fluidsynth
-from synthio.corpus.folder import fsdd, urbansound8k
+from synthio.pretraining.corpus.base import Source
+from synthio.pretraining.corpus.debian import Hydrogen, SonicPi, Tuxpaint
+from synthio.pretraining.corpus.fluidsynth import Fluidsynth
+from synthio.pretraining.corpus.folder import fsdd, urbansound8k
 
 
 def all_sources(data_root: str | Path) -> list[Source]:

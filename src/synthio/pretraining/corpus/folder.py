@@ -1,7 +1,8 @@
 """Sources that are labelled audiofolders: urbansound8k folds 1-2 and the fsdd pretraining speakers.
 
-Only the parts DESIGN §4 allows for pretraining are read; the few-shot pools and test parts
-(urbansound8k folds 3 and 10, fsdd speakers theo and yweweler) never enter the corpus.
+Only the parts set aside for pretraining are read (docs/results.md, "The pretraining corpus"); the
+few-shot pools and test parts (urbansound8k folds 3 and 10, fsdd speakers theo and yweweler) never
+enter the corpus.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from synthio.audio import AudioError, read_audio
-from synthio.corpus.base import CorpusItem
 from synthio.dataset import read_metadata, select
+from synthio.pretraining.corpus.base import CorpusItem
 from synthio.progress import say
 
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]

@@ -9,6 +9,7 @@ A killed build resumes: items whose row exists are not rendered again. ``metadat
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from synthio.atomic import write_text_atomic
 from synthio.audio import fit_duration, write_audio
 from synthio.caption.descriptors import compute_descriptors, describe
 from synthio.dataset import DatasetError, Problem, decode_rows, read_metadata
@@ -107,12 +109,11 @@ def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 1600
         count = build_source(source, out, sample_rate, max_seconds)
         console.print(f"{source.name}: {count} clips")
     rows = [r for source in sources for r in _read_rows(out / f"{source.name}.rows.jsonl")]
-    tmp = out / "metadata.csv.tmp"
-    with open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["file_name", "label", "caption", "source"], extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, out / "metadata.csv")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["file_name", "label", "caption", "source"], extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(out / "metadata.csv", buffer.getvalue())
     return out
 
 

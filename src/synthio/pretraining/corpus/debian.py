@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from synthio.audio import AudioError, read_audio
-from synthio.corpus.base import CorpusItem
+from synthio.pretraining.corpus.base import CorpusItem
 from synthio.progress import say
 
 SONIC_PI_PREFIXES = {

@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from synthio.corpus.fluidsynth import Fluidsynth, midi_file, note_name
+from synthio.pretraining.corpus.fluidsynth import Fluidsynth, midi_file, note_name
 
 
 def test_note_names():

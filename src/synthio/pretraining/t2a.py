@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from synthio.atomic import write_atomic
+from synthio.checkpoint import load_checkpoint, save_checkpoint
+from synthio.device import resolve_device
 from synthio.errors import MissingFileError, SynthioError
 from synthio.progress import console, progress_bar
 from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
@@ -41,7 +43,7 @@ class T2ATrainConfig:
 
 def cache_features(corpus: str | Path, model: TinyT2A, path: str | Path) -> Path:
     """Write ``path`` (atomically) with the corpus's 8-bit normalised log-mels, mel statistics and distinct-caption tokens."""
-    from synthio.corpus.base import load_corpus
+    from synthio.pretraining.corpus.base import load_corpus
 
     path = Path(path)
     captions, _, waves = load_corpus(corpus, model.sample_rate, model.max_seconds)
@@ -54,14 +56,12 @@ def cache_features(corpus: str | Path, model: TinyT2A, path: str | Path) -> Path
         distinct = sorted(set(captions))
         tokens = torch.cat([model.text_tokens(distinct[i : i + 256]).cpu() for i in range(0, len(distinct), 256)])
     used = int((tokens.abs().sum(-1) > 0).sum(1).max())
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(
-        tmp, codes=codes.numpy(), low=low.numpy(), high=high.numpy(), mel_mean=model.mel_mean.numpy(), mel_std=model.mel_std.numpy(),
+    arrays = dict(
+        codes=codes.numpy(), low=low.numpy(), high=high.numpy(), mel_mean=model.mel_mean.numpy(), mel_std=model.mel_std.numpy(),
         caption_index=np.searchsorted(np.array(distinct), np.array(captions)),
         tokens=tokens[:, :used].to(torch.float16).numpy(), captions=np.array(distinct),
     )
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays), suffix=".npz")
 
 
 def load_features(path: str | Path, model: TinyT2A) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -81,11 +81,9 @@ def load_features(path: str | Path, model: TinyT2A) -> tuple[torch.Tensor, torch
 
 def pretrain_t2a(corpus: str | Path | None, out: str | Path, train: T2ATrainConfig = T2ATrainConfig(), model_config: TinyT2AConfig = TinyT2AConfig(), text=None) -> Path:
     """Train (or resume) and export ``OUT/model``; ``corpus`` may be None when ``OUT/features.npz`` exists."""
-    from synthio.train.trainer import resolve_device
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(train.device)
+    device = torch.device(resolve_device(train.device))
     torch.manual_seed(train.seed)
     model = TinyT2A(model_config, text=text, device=str(device))
     features = out / FEATURES
@@ -99,8 +97,8 @@ def pretrain_t2a(corpus: str | Path | None, out: str | Path, train: T2ATrainConf
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, train.steps) / train.steps)))
     start = 0
     checkpoint = out / "checkpoint.pt"
-    if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=True)
+    state = load_checkpoint(checkpoint)
+    if state is not None:
         model.unet.load_state_dict(state["unet"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -112,12 +110,6 @@ def pretrain_t2a(corpus: str | Path | None, out: str | Path, train: T2ATrainConf
     model.unet.train()
     log = open(out / "log.jsonl", "a")
     losses, started = [], time.time()
-
-    def save(step: int) -> None:
-        tmp = checkpoint.with_suffix(".tmp")
-        torch.save({"unet": model.unet.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step}, tmp)
-        tmp.replace(checkpoint)
-
     with progress_bar() as progress:
         task = progress.add_task("pretrain t2a", total=train.steps, completed=start, status="")
         for step in range(start + 1, train.steps + 1):
@@ -141,7 +133,7 @@ def pretrain_t2a(corpus: str | Path | None, out: str | Path, train: T2ATrainConf
                 log.write(json.dumps({"step": step, "loss": float(torch.stack(losses).mean()), "seconds": round(time.time() - started, 1)}) + "\n")
                 log.flush()
                 losses, started = [], time.time()
-                save(step)
+                save_checkpoint(checkpoint, {"unet": model.unet.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step})
     log.close()
     model.unet.eval()
     return model.save(out / "model", metadata={"corpus": str(corpus), "steps": str(train.steps), "clips": str(len(x0))})

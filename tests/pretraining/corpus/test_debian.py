@@ -1,7 +1,7 @@
 import numpy as np
 
 from synthio.audio import write_audio
-from synthio.corpus.debian import Hydrogen, SonicPi, Tuxpaint
+from synthio.pretraining.corpus.debian import Hydrogen, SonicPi, Tuxpaint
 
 
 def tone(path):

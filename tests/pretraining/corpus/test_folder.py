@@ -1,7 +1,7 @@
 import csv
 
-from synthio.corpus.base import build_corpus
-from synthio.corpus.folder import fsdd, urbansound8k
+from synthio.pretraining.corpus.base import build_corpus
+from synthio.pretraining.corpus.folder import fsdd, urbansound8k
 from tests.conftest import make_folder, write_metadata
 
 

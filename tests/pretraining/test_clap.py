@@ -2,10 +2,11 @@ import json
 
 import pytest
 
-from synthio.clap.pretrain import ClapTrainConfig, pretrain_clap
-from synthio.clap.tiny import MiniLMText, TinyClap
+from synthio.clap.tiny import TinyClap
 from synthio.dataset import DatasetError
 from synthio.example import write_example
+from synthio.pretraining.clap import ClapTrainConfig, pretrain_clap
+from synthio.text import MiniLMText
 from tests.clap.test_tiny import SMALL
 
 
