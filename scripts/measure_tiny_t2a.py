@@ -42,6 +42,7 @@ def train_judge(data: Path, name: str, steps: int):
     index = {label: i for i, label in enumerate(parts.labels)}
     num_samples = int(SECONDS * SAMPLE_RATE)
     held = np.array([int(hashlib.sha1(c.meta["freesound_id"].encode()).hexdigest(), 16) % 10 == 0 for c in parts.train])
+    torch.manual_seed(0)
     judge = build_classifier(name, parts.labels, SAMPLE_RATE)
     features = featurize(judge, [c.samples for c in parts.train], num_samples, description="judge features")
     y = torch.tensor([index[c.label] for c in parts.train])

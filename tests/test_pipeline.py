@@ -1,6 +1,7 @@
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -173,6 +174,22 @@ def test_the_threshold_range_follows_the_rule(data, tmp_path):
     with pytest.raises(ValueError, match=r"outside \[0, 1\]"):
         augment.AugmentConfig(data_dir=data, out=tmp_path / "o", threshold=-0.1)
     assert augment.AugmentConfig(data_dir=data, out=tmp_path / "o", filter_rule="margin", threshold=-0.1).threshold == -0.1
+
+
+def test_compose_captions_need_no_llm_and_reflect_by_rules(data, tmp_path, monkeypatch):
+    augment_child.patch(monkeypatch)
+
+    def no_llm(spec):
+        raise AssertionError("compose mode loaded an LLM")
+
+    monkeypatch.setattr(augment, "load_llm", no_llm)
+    config = augment_child.config(data, tmp_path / "out").model_copy(update={"captions": "compose", "align": "none", "reflection_rounds": 1, "threshold": 1.0})
+    summary = augment.augment_dataset(config)
+    _, manifest = check_output(tmp_path / "out")
+    first = [row for row in manifest if row["round"] == 0]
+    assert all(row["caption"].startswith(("a ", "an ")) and re.search(rf"\b{row['label']}\b", row["caption"]) for row in manifest)
+    assert summary["models"]["llm"] is None and summary["rounds"]["1"]["generated"] == summary["rounds"]["0"]["rejected"] > 0
+    assert len({row["caption"] for row in first}) > 1
 
 
 def test_temp_files_of_a_killed_run_are_removed_on_resume(data, tmp_path, monkeypatch):

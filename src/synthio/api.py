@@ -36,6 +36,7 @@ class AugmentResult(BaseModel):
     rounds: dict[str, RoundCounts]
     real_scores: dict[str, Any]
     captions_repaired: int
+    captions_refused: int = 0
     llm_failures: dict[str, int]
     stage_seconds: dict[str, float]
     models: dict[str, str | None]

@@ -278,7 +278,7 @@ def augment(
     factor: Annotated[Optional[int], typer.Option(help="synthetic clips generated per real clip")] = None,
     seed: Annotated[Optional[int], typer.Option(help="split and generation seed")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output audiofolder: metadata.csv, audio/, manifest.jsonl, run.json, work/")] = None,
-    threshold: Annotated[Optional[str], typer.Option(help="CLAP score to keep a clip, or auto (a percentile of real clips' own-label scores)")] = None,
+    threshold: Annotated[Optional[str], typer.Option(help="keep a clip at or above this value of the filter rule (score: CLAP score in [0, 1]; margin: cosine margin in [-2, 2]), or auto (a percentile of the real clips' own values)")] = None,
     config: ConfigFile = None,
     print_config: PrintConfig = False,
     force: Force = False,

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from synthio.clap.base import AudioTextScorer, clap_score, template_prompt
 
-FilterRule = Literal["score", "margin", "prototype"]
+FilterRule = Literal["score", "margin"]
 
 
 @dataclass

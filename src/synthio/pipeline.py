@@ -48,7 +48,9 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
     """Settings of ``synthio augment`` (YAML keys = these field names; ``--print-config`` shows them all)."""
 
     factor: int = Field(4, ge=1, le=MAX_FACTOR, description="synthetic clips generated per real clip (round 0)")
-    captions: Literal["mixcap", "llm", "template"] = Field("mixcap", description="mixcap (prompts 1+2), llm (prompt 2 from the label alone) or template ('Sound of a {label}')")
+    captions: Literal["mixcap", "compose", "llm", "template"] = Field(
+        "mixcap", description="mixcap (LLM prompts 1+2), compose (MixCap by rules from the real captions' phrases, no LLM; reflection by rules too), llm (prompt 2 from the label alone) or template ('Sound of a {label}')"
+    )
     align: Literal["dpo", "erm", "none"] = Field("dpo", description="align the T2A first with Diffusion-DPO, with plain ERM, or not at all")
     filter: bool = Field(True, description="keep only clips whose CLAP score reaches the threshold")
     filter_rule: FilterRule = Field("score", description="score: the release's CLAP score >= threshold; margin: cosine to the own label minus the best other label >= threshold (0 = ranks first; works with a saturating CLAP)")
@@ -106,7 +108,7 @@ def run_pipeline(config: AugmentConfig) -> dict:
     clap = load_clap(config.clap)
     clips = stages.run("split", lambda: config.load(t2a.sample_rate))
     labels = [c.label for c in clips]
-    needs_llm = config.captions != "template" or (config.filter and config.reflection_rounds > 0)
+    needs_llm = config.captions in ("mixcap", "llm") or (config.captions == "template" and config.filter and config.reflection_rounds > 0)
     llm = load_llm(config.llm) if needs_llm else None
 
     def caption() -> list[str]:
@@ -151,11 +153,16 @@ def run_pipeline(config: AugmentConfig) -> dict:
 
         def revise() -> list[dict]:
             from synthio.mixcap.captions import revise_caption
+            from synthio.mixcap.compose import phrase_pools, recompose
 
+            pools = phrase_pools(real_captions, labels) if config.captions == "compose" else {}
             jobs = []
             for row in rejected:
                 seed = clip_seed(config.seed, row["index"], row["slot"], r)
-                caption, _, failed = revise_caption(llm, row["caption"], row["label"], accepted[row["label"]], seed=seed)
+                if config.captions == "compose":
+                    caption, failed = recompose(row["label"], pools[row["label"]], accepted[row["label"]], seed), False
+                else:
+                    caption, _, failed = revise_caption(llm, row["caption"], row["label"], accepted[row["label"]], seed=seed)
                 jobs.append(dict(id=f"{row['index']:04d}-{row['slot']}-r{r}", index=row["index"], slot=row["slot"], round=r, parent_id=row["id"], seed=seed, caption=caption, unrevised=failed))
             return jobs
 
@@ -176,6 +183,7 @@ def run_pipeline(config: AugmentConfig) -> dict:
         "kept": sum(bool(row.get("kept")) for row in state.values()),
         "generated": len(state),
         "captions_repaired": captions.get("repaired", 0),
+        "captions_refused": captions.get("refused", 0),
         "llm_failures": {"extraction": captions.get("extraction_failed", 0), "writing": captions.get("writing_failed", 0), "reflection": sum(bool(row.get("unrevised")) for row in state.values())},
         "stage_seconds": stages.seconds,
         "models": {"t2a": t2a.name, "clap": clap.name, "llm": llm.name if llm else None},
@@ -211,20 +219,26 @@ def write_all_captions(config: AugmentConfig, llm, real_captions: list[str], lab
     """``{"captions": [[factor captions] per real clip], "repaired": count, ...failure counts}`` for the configured caption mode."""
     if config.captions == "template":
         return {"captions": [[template_prompt(label)] * config.factor for label in labels], "repaired": 0}
+    if config.captions == "compose":
+        from synthio.mixcap.compose import compose_captions, phrase_pools
+
+        pools = phrase_pools(real_captions, labels)
+        return {"captions": [compose_captions(label, pools[label], config.factor, seed=config.seed * SEED_STRIDE + i) for i, label in enumerate(labels)], "repaired": 0, "pools": {k: vars(v) for k, v in pools.items()}}
     from synthio.mixcap.captions import Pool, extract_pools, write_captions
 
     pools, extraction_failed = extract_pools(llm, real_captions, labels, seed=config.seed) if config.captions == "mixcap" else ({label: Pool() for label in labels}, 0)
-    written, repaired, writing_failed = [], 0, 0
+    written, repaired, writing_failed, invalid = [], 0, 0, 0
     with progress_bar() as progress:
         task = progress.add_task(f"captions ({config.captions})", total=len(labels), status="")
         for i, label in enumerate(labels):
-            captions, fixed, failed = write_captions(llm, label, pools[label], config.factor, seed=config.seed * SEED_STRIDE + i)
+            captions, fixed, failed, refused = write_captions(llm, label, pools[label], config.factor, seed=config.seed * SEED_STRIDE + i)
             written.append(captions)
             repaired += fixed
             writing_failed += failed
+            invalid += refused
             progress.update(task, advance=1)
     return {
-        "captions": written, "repaired": repaired, "extraction_failed": extraction_failed, "writing_failed": writing_failed,
+        "captions": written, "repaired": repaired, "extraction_failed": extraction_failed, "writing_failed": writing_failed, "refused": invalid,
         "pools": {label: {"events": p.events, "scenes": p.scenes} for label, p in pools.items()},
     }
 

@@ -6,7 +6,9 @@ from a random ~75 % of its label's pool, so captions mix what was heard across t
 A caption that does not contain its label is repaired by putting the label in front (counted,
 never silent). A call that never yields valid JSON (after ``chat_json``'s retries) does not stop
 the run: extraction skips that caption, writing falls back to the template caption, reflection
-keeps the rejected caption (a new seed still changes the clip); each is counted.
+keeps the rejected caption (a new seed still changes the clip); each is counted. A written caption
+that ``validate.caption_problems`` refuses (non-words, length, an echo of the prompt) is dropped
+and counted like a failed one.
 
 Pitfall: a small local LLM repeats itself; the pooled subset and the seed change per clip so
 repeated calls are different calls (and different cache entries).
@@ -28,6 +30,7 @@ from synthio.mixcap.schema import (
     with_label,
     writing_messages,
 )
+from synthio.mixcap.validate import caption_problems
 
 
 @dataclass
@@ -63,20 +66,24 @@ def extract_pools(llm, captions: list[str], labels: list[str], seed: int = 0) ->
     return pools, failed
 
 
-def write_captions(llm, label: str, pool: Pool, count: int, seed: int, share: float = 0.75) -> tuple[list[str], int, int]:
-    """``count`` captions for one clip from a seeded ~``share`` of ``pool`` (prompt 2); how many needed the label repair; how many calls failed.
+def write_captions(llm, label: str, pool: Pool, count: int, seed: int, share: float = 0.75) -> tuple[list[str], int, int, int]:
+    """``count`` captions for one clip from a seeded ~``share`` of ``pool`` (prompt 2); how many needed the label repair; how many calls failed; how many captions ``caption_problems`` refused.
 
-    With no valid caption after 4 calls, all ``count`` are the template caption.
+    With no usable caption after 4 calls, all ``count`` are the template caption.
     """
     rng = random.Random(seed)
     events = rng.sample(pool.events, max(1, round(share * len(pool.events)))) if pool.events else []
     scenes = rng.sample(pool.scenes, max(1, round(share * len(pool.scenes)))) if pool.scenes else []
     captions: list[str] = []
-    repaired = failed = attempt = 0
+    repaired = failed = invalid = attempt = 0
     while len(captions) < count:
-        answer = _ask(llm, writing_messages(label, events, scenes, count), NewCaptions, seed=seed * 101 + attempt)
+        messages = writing_messages(label, events, scenes, count)
+        answer = _ask(llm, messages, NewCaptions, seed=seed * 101 + attempt)
         failed += answer is None
         for caption in answer.captions if answer else []:
+            if caption_problems(caption, label, messages[-1]["content"]):
+                invalid += 1
+                continue
             fixed, was_repaired = with_label(caption, label)
             if fixed.lower() not in (c.lower() for c in captions) and len(captions) < count:
                 captions.append(fixed)
@@ -85,12 +92,13 @@ def write_captions(llm, label: str, pool: Pool, count: int, seed: int, share: fl
         if attempt >= 4 and len(captions) < count:
             fill = captions or [template_prompt(label)]
             captions += [fill[k % len(fill)] for k in range(count - len(captions))]
-    return captions, repaired, failed
+    return captions, repaired, failed, invalid
 
 
 def revise_caption(llm, rejected: str, label: str, accepted: list[str], seed: int) -> tuple[str, bool, bool]:
-    """Prompt 3: a rewrite of a rejected caption (label repair as above); whether the call failed (then the caption is ``rejected``)."""
-    answer = _ask(llm, reflection_messages(rejected, label, accepted), Revision, seed=seed)
-    if answer is None:
+    """Prompt 3: a rewrite of a rejected caption (label repair as above); whether the call failed or its caption is unusable (then the caption is ``rejected``)."""
+    messages = reflection_messages(rejected, label, accepted)
+    answer = _ask(llm, messages, Revision, seed=seed)
+    if answer is None or caption_problems(answer.caption, label, messages[-1]["content"]):
         return rejected, False, True
     return (*with_label(answer.caption, label), False)
