@@ -1,4 +1,5 @@
 import numpy as np
+import soundfile as sf
 
 from synthio.dataset import load_parts, parse_where
 from synthio.example import CLASSES, synthesize, write_example
@@ -10,7 +11,10 @@ def test_example_folder_loads_and_is_deterministic(tmp_path):
     parts = load_parts(tmp_path / "a", parse_where(["split=train"]), parse_where(["split=test"]), 16000)
     assert len(parts.train) == 2 * len(CLASSES) and len(parts.test) == len(CLASSES)
     assert parts.labels == sorted(CLASSES)
-    assert (tmp_path / "a/train/tone_000.wav").read_bytes() == (tmp_path / "b/train/tone_000.wav").read_bytes()
+    # samples, not bytes: libsndfile stamps float WAVs with the second they were written (PEAK chunk)
+    for name in ("train/tone_000.wav", "test/siren_000.wav"):
+        np.testing.assert_array_equal(sf.read(tmp_path / "a" / name)[0], sf.read(tmp_path / "b" / name)[0])
+    assert (tmp_path / "a/metadata.csv").read_bytes() == (tmp_path / "b/metadata.csv").read_bytes()
 
 
 def test_classes_differ_and_stay_in_range():
