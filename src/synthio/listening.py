@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
-import torch.nn.functional as F
 
 from synthio import quality
 from synthio.atomic import write_text_atomic
@@ -217,9 +216,7 @@ def thumbnail(samples: np.ndarray, path: Path) -> None:
 
 def label_match(clap: AudioTextScorer, audio_embeddings: np.ndarray, labels: list[str]) -> LabelMatch:
     """Cosines of audio embeddings to every label's template prompt (as ``synthio.filter.label_match``, from embeddings)."""
-    audio = F.normalize(torch.as_tensor(audio_embeddings).float(), dim=-1)
-    text = F.normalize(clap.embed_text([template_prompt(label) for label in labels]).float(), dim=-1)
-    return LabelMatch(audio @ text.T, float(clap.log_logit_scale()))
+    return LabelMatch.of_embeddings(torch.as_tensor(audio_embeddings), clap.embed_text([template_prompt(label) for label in labels]), clap.log_logit_scale())
 
 
 def search_corpus(clap: AudioTextScorer, corpus: Path, syn_fitted: np.ndarray, syn_mels: np.ndarray, seconds: float) -> tuple[dict, list[dict]]:
