@@ -12,7 +12,7 @@ from tests.fakes import ScriptedLLM
 def config(data: Path, out: Path) -> augment.AugmentConfig:
     return augment.AugmentConfig(
         data_dir=data, out=out, n=6, factor=3, sample_steps=2, batch_size=2, threshold=0.5, reflection_rounds=2,
-        align_train=AlignTrainConfig(steps=4, batch_size=2, checkpoint_every=1), report=False, llm={"cache_dir": str(out.parent / "llm-cache")},
+        align_train=AlignTrainConfig(steps=4, batch_size=2, checkpoint_every=1), report=False, verdict=False, llm={"cache_dir": str(out.parent / "llm-cache")},
     )
 
 

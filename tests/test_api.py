@@ -18,10 +18,12 @@ def test_augment_then_evaluate_through_the_api(tmp_path, monkeypatch):
     data = write_example(tmp_path / "example", clips_per_class=2, seconds=0.4)
     result = synthio.augment(
         data, where=["split=train"], n=6, factor=2, out=tmp_path / "aug", sample_steps=2, batch_size=4, threshold=0.5, reflection_rounds=1,
-        align="none", llm={"cache_dir": str(tmp_path / "llm-cache")},
+        align="none", llm={"cache_dir": str(tmp_path / "llm-cache")}, verdict_seeds=2, verdict_steps=3,
     )
     assert isinstance(result, AugmentResult) and result.clips_real == 6 and result.rounds["0"].generated == 12
     assert (result.out / "report/index.html").is_file() and (result.out / "quality.json").is_file()
+    assert result.verdict["outcome"] in ("helped", "hurt", "no clear effect") and result.verdict["mode"] == "pool" and [run["seed"] for run in result.verdict["runs"]] == [0, 1]
+    assert "verdict" in (result.out / "report/index.html").read_text()
     with open(result.metadata, newline="") as f:
         kept = list(csv.DictReader(f))
     assert len(kept) == result.kept and all((result.out / row["file_name"]).is_file() for row in kept)
@@ -29,10 +31,13 @@ def test_augment_then_evaluate_through_the_api(tmp_path, monkeypatch):
 
     loaded = load_dataset("audiofolder", data_dir=str(result.out), split="train", cache_dir=str(tmp_path / "hf-cache"))
     assert sorted(loaded["label"]) == sorted(row["label"] for row in kept) and loaded[0]["audio"]["sampling_rate"] == 16000
-    again = synthio.augment(data, where=["split=train"], n=6, factor=2, out=tmp_path / "aug", sample_steps=2, batch_size=4, threshold=0.5, reflection_rounds=1, align="none", llm={"cache_dir": str(tmp_path / "llm-cache")})
+    again = synthio.augment(
+        data, where=["split=train"], n=6, factor=2, out=tmp_path / "aug", sample_steps=2, batch_size=4, threshold=0.5, reflection_rounds=1,
+        align="none", llm={"cache_dir": str(tmp_path / "llm-cache")}, verdict_seeds=2, verdict_steps=3,
+    )
     assert again.model_dump(exclude={"stage_seconds"}) == result.model_dump(exclude={"stage_seconds"})
 
-    unfiltered = synthio.augment(data, where=["split=train"], n=6, factor=1, out=tmp_path / "all", sample_steps=2, captions="template", align="none", filter=False, report=False)
+    unfiltered = synthio.augment(data, where=["split=train"], n=6, factor=1, out=tmp_path / "all", sample_steps=2, captions="template", align="none", filter=False, report=False, verdict=False)
     assert unfiltered.threshold is None and unfiltered.kept == unfiltered.generated == 6
 
     evaluated = synthio.evaluate(data, out=tmp_path / "eval", train_where=["split=train"], test_where=["split=test"], n=[6], seeds=[0], methods=["gold"], extra_train=[result.out], steps=2, device="cpu")

@@ -9,7 +9,7 @@ def test_yaml_then_overrides(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("data_dir: d\nout: o\nn: [10]\nsteps: 5\n")
     config = load_config(EvaluateConfig, path, {"steps": 7, "seeds": None})
-    assert config.n == [10] and config.steps == 7 and config.seeds == [0, 1, 2]
+    assert config.n == [10] and config.steps == 7 and config.seeds == [0, 1, 2, 3, 4]
     assert load_config(EvaluateConfig, None, yaml.safe_load(dump_config(config))) == config
 
 

@@ -27,8 +27,13 @@ def test_runs_every_method_and_resumes(folder, tmp_path):
         assert 0.0 <= run["accuracy"] <= 1.0 and 0.0 <= run["macro_f1"] <= 1.0
         assert {"method", "n", "seed", "accuracy", "macro_f1", "epochs", "seconds"} <= set(run)
     assert runs[0]["train_clips"] == 6 and runs[1]["train_rows"] == 12
-    assert (out / "summary.md").read_text().count("| gold |") == 2
+    assert (out / "summary.md").read_text().count("| gold |") == 3
     assert (out / "summary.png").stat().st_size > 1000
+    test_labels = np.asarray(results["data"]["test_labels"])
+    assert all(run["accuracy"] == np.mean(np.asarray(run["predictions"]) == test_labels) for run in runs)
+    page = (out / "report" / "index.html").read_text()
+    assert (out / "report" / "accuracy.png").stat().st_size > 1000
+    assert page.count("<tr><td>gold</td>") == 2 and "Per-class accuracy" in page and "Confusion matrix: gold" in page
     on_disk = json.loads((out / "results.json").read_text())
     assert on_disk["runs"] == runs
 

@@ -41,6 +41,7 @@ class AugmentResult(BaseModel):
     stage_seconds: dict[str, float]
     models: dict[str, str | None]
     config: dict[str, Any]
+    verdict: dict[str, Any] | None = None
 
     @property
     def metadata(self) -> Path:

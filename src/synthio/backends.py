@@ -42,6 +42,8 @@ class LocalModelSpec(BaseModel):
 
 class T2ASpec(LocalModelSpec):
     backend: Literal["embedded", "stable-audio", "audioldm2"] = "embedded"
+    sampler: str | None = Field(None, description="stable-audio: dpmpp-2m-sde (the checkpoint's own), dpmpp-2m-sde-karras, dpmpp-1-sde; audioldm2: ddim (its own), dpmpp-2m, unipc; unset: the checkpoint's scheduler")
+    steps: int | None = Field(None, ge=1, description="stable-audio / audioldm2: sampler steps of every call, replacing sample_steps (e.g. 100 for Stable Audio Open, whose release samples 250)")
 
 
 class ClapSpec(LocalModelSpec):
@@ -127,11 +129,13 @@ def load_t2a(spec: T2ASpec):
     if spec.backend == "stable-audio":
         from synthio.t2a.stable_audio import StableAudioT2A
 
-        return StableAudioT2A.from_pretrained(_require(spec.path, "model_index.json", "a StableAudioPipeline"), device=resolve_device(spec.device))
+        return StableAudioT2A.from_pretrained(_require(spec.path, "model_index.json", "a StableAudioPipeline"), device=resolve_device(spec.device), sampler=spec.sampler, steps=spec.steps)
     if spec.backend == "audioldm2":
         from synthio.t2a.audioldm2 import AudioLDM2T2A
 
-        return AudioLDM2T2A.from_pretrained(_require(spec.path, "model_index.json", "an AudioLDM2Pipeline"), device=resolve_device(spec.device))
+        return AudioLDM2T2A.from_pretrained(_require(spec.path, "model_index.json", "an AudioLDM2Pipeline"), device=resolve_device(spec.device), sampler=spec.sampler, steps=spec.steps)
+    if spec.sampler is not None or spec.steps is not None:
+        raise BackendUnavailable("t2a sampler and steps are settings of stable-audio and audioldm2; the embedded T2A has one sampler and takes sample_steps")
     from synthio.t2a.tiny import TinyT2A
     from synthio.weights import shipped
 

@@ -79,7 +79,7 @@ def evaluate(
     test_where: Annotated[Optional[list[str]], typer.Option(help="test part filter COLUMN=V[,V2]; repeatable (e.g. fold=10)")] = None,
     n: Annotated[Optional[str], typer.Option(help="few-shot sizes, e.g. 50,100,200 (paper rule per class)")] = None,
     methods: Annotated[Optional[str], typer.Option(help=METHODS_HELP)] = None,
-    seeds: Annotated[Optional[str], typer.Option(help="seeds, e.g. 0,1,2")] = None,
+    seeds: Annotated[Optional[str], typer.Option(help="seeds, e.g. 0,1,2 (default 0,1,2,3,4: one few-shot split each)")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output folder: results.json, summary.md, summary.png")] = None,
     extra_train: Annotated[Optional[list[Path]], typer.Option(help="audiofolder of extra train rows (e.g. synthetic), run as method extra:NAME; repeatable")] = None,
     factor: Annotated[Optional[str], typer.Option(help="synthetic clips per real clip for synthetic methods and retrieval, e.g. 4 or 1,2,4,8 (a sweep)")] = None,
@@ -149,7 +149,7 @@ def validate(
         problems, usable = parts.skipped, f"{len(parts.train)} train and {len(parts.test)} test clips usable, {len(parts.labels)} labels"
     else:
         clips, problems = load_selection(data_dir, parse_where(train_where or test_where), sample_rate, skip_bad=True, allow_outside=allow_outside)
-        usable = f"{len(clips)} clips usable, {len({c.label for c in clips})} labels"
+        usable = f"{len(clips)} clips usable, {len({label for c in clips for label in c.all_labels})} labels"
     for problem in problems:
         say("bad", problem, style="red")
     console.print(f"{usable}, {len(problems)} problem(s)")
@@ -181,14 +181,15 @@ app.add_typer(corpus_app, name="corpus")
 def corpus_build(
     out: Annotated[Path, typer.Argument(help="corpus folder (audiofolder with a caption column); rerun to resume")],
     data_root: Annotated[Path, typer.Option(help="folder holding urbansound8k/ and fsdd/ (only their pretraining parts are read)")] = Path("../shared/data"),
-    sources: Annotated[Optional[str], typer.Option(help="comma-separated subset of: urbansound8k,fsdd,fluidsynth,tuxpaint,sonic_pi,hydrogen")] = None,
+    sources: Annotated[Optional[str], typer.Option(help="comma-separated subset of the source names (docs/corpus.md lists them)")] = None,
     max_seconds: Annotated[float, typer.Option(help="longer clips are cut to this length")] = 4.0,
+    mixtures: Annotated[int, typer.Option(help="procedural mixtures drawn from the other sources' clips (built last)")] = 5000,
 ) -> None:
-    """Assemble OUT/metadata.csv (file_name,label,caption,source) and 16 kHz FLAC clips; sources that are missing are skipped with a message."""
+    """Assemble OUT/metadata.csv (file_name,label,caption,source), 16 kHz FLAC clips and OUT/corpus_stats.json; missing sources are skipped and their `apt-get install` line printed."""
     from synthio.pretraining.corpus.base import build_corpus
     from synthio.pretraining.corpus.registry import all_sources
 
-    chosen = all_sources(data_root)
+    chosen = all_sources(data_root, out, mixtures=mixtures)
     if sources:
         names = _csv(sources)
         unknown = sorted(set(names) - {s.name for s in chosen})
@@ -279,6 +280,11 @@ def augment(
     seed: Annotated[Optional[int], typer.Option(help="split and generation seed")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output audiofolder: metadata.csv, audio/, manifest.jsonl, run.json, work/")] = None,
     threshold: Annotated[Optional[str], typer.Option(help="keep a clip at or above this value of the filter rule (score: CLAP score in [0, 1]; margin: cosine margin in [-2, 2]), or auto (a percentile of the real clips' own values)")] = None,
+    executor: Annotated[Optional[str], typer.Option(help="where generation and CLAP scoring run: local (this process, the default) or ray (one model per actor on a Ray cluster; pip install 'synthio\\[ray]'; actor sizes: ray_* config keys)")] = None,
+    ray_address: Annotated[Optional[str], typer.Option(help="executor ray: the cluster to join, auto (the one `ray start --head` runs here) or HOST:PORT; unset: $RAY_ADDRESS, else a cluster running here, else a new local Ray instance")] = None,
+    no_verdict: Annotated[bool, typer.Option("--no-verdict", help="skip the closing verdict (the CNN trained with and without the kept clips, 2 x 3 trainings, tested on held-out real clips of the pool)")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan (stages, clips, LLM calls, estimated seconds from a short timing probe, peak memory, disk) and write nothing")] = False,
+    plan_json: Annotated[Optional[Path], typer.Option(help="with --dry-run: also write the plan to this JSON file")] = None,
     config: ConfigFile = None,
     print_config: PrintConfig = False,
     force: Force = False,
@@ -286,7 +292,8 @@ def augment(
     """Make a few-shot split bigger: caption, align (DPO), MixCap, generate, CLAP-filter, self-reflect.
 
     OUT is an audiofolder of the kept synthetic clips; measure it with
-    `synthio evaluate DATA_DIR ... --extra-train OUT`. Rerun the same command to resume.
+    `synthio evaluate DATA_DIR ... --extra-train OUT`. Rerun the same command to resume
+    (with either executor: a Ray run resumes a local one and back).
     """
     from synthio import api
     from synthio.pipeline import AugmentConfig
@@ -295,12 +302,23 @@ def augment(
         parsed_threshold = threshold if threshold in (None, "auto") else float(threshold)
     except ValueError:
         _fail(ValueError(f"--threshold {threshold!r}: give a number such as 0.85, or auto"))
-    overrides = dict(data_dir=data_dir, out=out, where=where, n=n, factor=factor, seed=seed, threshold=parsed_threshold)
+    overrides = dict(data_dir=data_dir, out=out, where=where, n=n, factor=factor, seed=seed, threshold=parsed_threshold, executor=executor, ray_address=ray_address, verdict=False if no_verdict else None)
     if print_config:
         return _print_config(AugmentConfig, config, overrides)
+    if dry_run:
+        from synthio.config import load_config
+        from synthio.plan import plan_augment, print_plan, write_plan_json
+
+        plan = plan_augment(load_config(AugmentConfig, config, overrides), force=force)
+        print_plan(plan)
+        if plan_json:
+            write_plan_json(plan, plan_json)
+        return
     result = api.augment(**overrides, config=config, force=force)
     console.print(result.model_dump_json(include={"clips_real", "generated", "kept", "threshold", "rounds", "stage_seconds"}, indent=2), markup=False, highlight=False)
     console.print(f"wrote {result.metadata} (the kept clips, an audiofolder) and {result.manifest}")
+    if result.verdict:
+        console.print(f"verdict: {result.verdict['message']}", markup=False, highlight=False)
 
 
 @command()
@@ -352,6 +370,8 @@ def prepare(
     out: Annotated[Optional[Path], typer.Argument(help="audiofolder to write: metadata.csv + audio (rerun to resume)")] = None,
     list_recipes: Annotated[bool, typer.Option("--list", help="print every recipe: what to download, the layout SRC must have, its licence")] = False,
     force: Force = False,
+    mixtures_per_fold: Annotated[Optional[int], typer.Option(help="us8k-mixtures: mixtures per fold (default: the fold's clip count)")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="us8k-mixtures: seed of the random draws (default 0)")] = None,
 ) -> None:
     """Turn one of the paper's ten datasets, downloaded and extracted by you, into an audiofolder (nothing is downloaded).
 
@@ -365,7 +385,7 @@ def prepare(
         return
     if name is None or src is None or out is None:
         raise SynthioError(f"give NAME SRC OUT (NAME one of: {', '.join(RECIPES)}), or --list to see what each dataset needs")
-    path = prepare_dataset(name, src, out, force=force)
+    path = prepare_dataset(name, src, out, force=force, mixtures_per_fold=mixtures_per_fold, seed=seed)
     console.print(f"wrote {path / 'metadata.csv'}")
 
 

@@ -1,7 +1,9 @@
 """Labelled audio folders in the Hugging Face ``audiofolder`` layout, selected and validated.
 
-A folder holds ``metadata.csv`` with at least ``file_name`` (relative to the folder) and ``label``;
-any other column (``fold``, ``speaker``, ``split``...) can select parts with ``K=V`` filters.
+A folder holds ``metadata.csv`` with at least ``file_name`` (relative to the folder) and ``label``,
+or, for multi-label data, ``labels`` (a row's labels joined by ``;``, e.g. ``dog_bark;siren``) instead
+of ``label`` (a folder has exactly one of the two; a multi-label clip's ``labels`` is a tuple and its
+``label`` the joined text); any other column (``fold``, ``speaker``, ``split``...) can select parts with ``K=V`` filters.
 Validation decodes every selected file and reports every problem at once; nothing is dropped
 silently: ``skip_bad=True`` drops the bad rows and returns them as ``Problem`` records.
 A file_name that leads outside the folder (absolute, ``..``, a symlink) is a problem unless ``allow_outside=True``.
@@ -25,6 +27,8 @@ from synthio.progress import track
 
 METADATA = "metadata.csv"
 REQUIRED_COLUMNS = ("file_name", "label")
+LABELS_COLUMN = "labels"
+LABEL_SEPARATOR = ";"
 
 
 class SelectionError(SynthioError, ValueError):
@@ -65,10 +69,46 @@ class Clip:
     samples: np.ndarray
     sample_rate: int
     meta: dict[str, str] = field(default_factory=dict)
+    labels: tuple[str, ...] | None = None  # multi-label rows only; ``label`` is then the labels joined by ";"
 
     @property
     def seconds(self) -> float:
         return len(self.samples) / self.sample_rate
+
+    @property
+    def target(self) -> str | tuple[str, ...]:
+        """What a classifier learns: the label, or the tuple of labels of a multi-label clip."""
+        return self.label if self.labels is None else self.labels
+
+    @property
+    def all_labels(self) -> tuple[str, ...]:
+        """Every label of the clip (one for a single-label clip)."""
+        return (self.label,) if self.labels is None else self.labels
+
+
+def split_labels(text: str) -> tuple[str, ...]:
+    """``"dog_bark; siren"`` -> ``("dog_bark", "siren")``: stripped, empty parts and repeats dropped, order kept."""
+    return tuple(dict.fromkeys(part.strip() for part in text.split(LABEL_SEPARATOR) if part.strip()))
+
+
+def is_multi_label_rows(rows: list[dict[str, str]]) -> bool:
+    """Whether the metadata rows come from a multi-label folder (a ``labels`` column)."""
+    return bool(rows) and LABELS_COLUMN in rows[0]
+
+
+def is_multi_label_clips(clips: list[Clip]) -> bool:
+    """Whether decoded clips are multi-label (each carries a ``labels`` tuple); the one test for clips."""
+    return any(c.labels is not None for c in clips)
+
+
+def row_labels(row: dict[str, str]) -> tuple[str, ...]:
+    """Every label of a metadata row: its ``labels`` split at ";", or its one ``label``."""
+    return split_labels(row[LABELS_COLUMN]) if LABELS_COLUMN in row else (row["label"],)
+
+
+def row_target(row: dict[str, str]) -> str | tuple[str, ...]:
+    """What a classifier learns from a row: its ``label``, or the tuple of its ``labels``."""
+    return row_labels(row) if LABELS_COLUMN in row else row["label"]
 
 
 def parse_where(expressions: list[str] | tuple[str, ...] | None) -> dict[str, set[str]]:
@@ -112,11 +152,17 @@ def read_rows(root: str | Path) -> tuple[list[dict[str, str]], list[Problem]]:
         if repeated:
             detail = "; ".join(f"{c} appears {k} times" for c, k in repeated.items())
             raise DatasetError(root, [Problem(f"{METADATA} line 1", "duplicate columns", detail, "rename or delete the repeated columns")], hint="")
-        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if "label" in columns and LABELS_COLUMN in columns:
+            raise DatasetError(
+                root,
+                [Problem(METADATA, "both label and labels columns", f"{path} has a label column (one label per clip) and a labels column (several, joined by ';')", "keep one of the two columns in metadata.csv")],
+                hint="",
+            )
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns and not (c == "label" and LABELS_COLUMN in columns)]
         if missing:
             raise DatasetError(
                 root,
-                [Problem(METADATA, "missing columns", f"no column(s) {', '.join(missing)}; found {', '.join(columns) or 'none'}", "add the columns file_name,label")],
+                [Problem(METADATA, "missing columns", f"no column(s) {', '.join(missing)}; found {', '.join(columns) or 'none'}", "add the columns file_name,label (or file_name,labels for multi-label rows, labels joined by ';')")],
                 hint="",
             )
         line = reader.line_num + 1
@@ -169,7 +215,9 @@ def find_row_problems(rows: list[dict[str, str]]) -> list[Problem]:
         name = r["file_name"]
         if not name or not name.strip():
             problems.append(Problem("<empty>", "missing file_name", f"a row has no file_name: {r}", "fill in or delete the row"))
-        elif not (r.get("label") or "").strip():
+        elif LABELS_COLUMN in r and not split_labels(r[LABELS_COLUMN]):
+            problems.append(Problem(name, "missing labels", "the row's labels column is empty", "fill in its labels, joined by ';', or delete the row"))
+        elif LABELS_COLUMN not in r and not (r.get("label") or "").strip():
             problems.append(Problem(name, "missing label", "the row has an empty label", "fill in the label or delete the row"))
         if name and counts[name] > 1 and name not in reported:
             reported.add(name)
@@ -217,6 +265,9 @@ def decode_rows(
             if error.errno == errno.ENAMETOOLONG:
                 return Problem(_shown(name), "file name too long", f"{error.strerror}: the {METADATA} row's file_name has {len(name)} characters", "shorten the file name and its metadata.csv row")
             return Problem(_shown(name), "unreadable", f"{error.strerror} (a row of {METADATA})", "make the file readable or remove its metadata.csv row")
+        if LABELS_COLUMN in row:
+            labels = split_labels(row[LABELS_COLUMN])
+            return Clip(name, LABEL_SEPARATOR.join(labels), samples, sample_rate, row, labels)
         return Clip(name, row["label"], samples, sample_rate, row)
 
     clips, problems = [], []
@@ -235,6 +286,11 @@ class LabelledParts:
     test: list[Clip]
     labels: list[str]
     skipped: list[Problem]
+
+    @property
+    def multi_label(self) -> bool:
+        """Whether the folder is multi-label (``is_multi_label_clips`` of the train pool, which is never empty)."""
+        return is_multi_label_clips(self.train)
 
 
 def load_parts(
@@ -264,12 +320,12 @@ def load_parts(
     test, test_problems = decode_rows(root, test_rows, sample_rate, "decoding test part", allow_outside)
     problems += train_problems + test_problems
 
-    train_labels = Counter(c.label for c in train)
-    for label in sorted({r["label"] for r in train_rows} - set(train_labels)):
+    train_labels = Counter(label for c in train for label in c.all_labels)
+    for label in sorted({label for r in train_rows for label in row_labels(r)} - set(train_labels)):
         problems.append(Problem(f"label {label!r}", "class with no clips", "every train clip of this class is bad", "fix its files or drop the class"))
-    unseen = sorted({c.label for c in test} - set(train_labels))
+    unseen = sorted({label for c in test for label in c.all_labels} - set(train_labels))
     for label in unseen:
-        names = [c.file_name for c in test if c.label == label]
+        names = [c.file_name for c in test if label in c.all_labels]
         problems.append(
             Problem(
                 names[0] + (f" and {len(names) - 1} more" if len(names) > 1 else ""),
@@ -280,7 +336,7 @@ def load_parts(
         )
     if problems and not skip_bad:
         raise DatasetError(root, problems)
-    test = [c for c in test if c.label not in unseen]
+    test = [c for c in test if not set(c.all_labels) & set(unseen)]
     labels = sorted(train_labels)
     if len(labels) < 2:
         raise DatasetError(root, [Problem(METADATA, "too few classes", f"the train part has {len(labels)} class(es)", "select a part with at least two labels")], hint="")
@@ -294,15 +350,22 @@ def load_selection(
     skip_bad: bool = False,
     labels: list[str] | None = None,
     allow_outside: bool = False,
+    multi_label: bool | None = None,
 ) -> tuple[list[Clip], list[Problem]]:
-    """Decode the selected rows of one folder; with ``labels``, a row whose label is not among them is a problem too."""
+    """Decode the selected rows of one folder; with ``labels``, a row whose label is not among them is a problem too.
+
+    With ``multi_label``, a folder of the other kind (``labels`` vs ``label`` column) is refused at once.
+    """
     rows, problems = read_rows(root)
+    if multi_label is not None and rows and is_multi_label_rows(rows) != multi_label:
+        raise DatasetError(root, [kind_mismatch(root, multi_label)], hint="")
     rows = select(rows, where or {}, root)
     problems += find_row_problems(rows)
     if labels is not None:
         for r in rows:
-            if r["label"] not in labels:
-                problems.append(Problem(r["file_name"], "unknown label", f"label {r['label']!r} is not a train label ({', '.join(labels)})", "relabel or remove the row"))
+            unknown = [label for label in row_labels(r) if label not in labels]
+            if unknown:
+                problems.append(Problem(r["file_name"], "unknown label", f"label {unknown[0]!r} is not a train label ({', '.join(labels)})", "relabel or remove the row"))
     bad = {p.file_name for p in problems}
     clips, decode_problems = decode_rows(root, [r for r in rows if r["file_name"] not in bad], sample_rate, f"decoding {Path(root).name}", allow_outside)
     problems += decode_problems
@@ -311,8 +374,28 @@ def load_selection(
     return clips, problems
 
 
+def kind_mismatch(root: str | Path, multi_label: bool) -> Problem:
+    """The Problem of a folder whose kind (multi-label or not) is not the expected ``multi_label``."""
+    path = Path(root) / METADATA
+    if multi_label:
+        return Problem(
+            str(path), "single-label folder in a multi-label run", f"{path} has a label column; the data it joins has a labels column",
+            "rename its label column to labels if each row's label is its only label (one label is a valid labels value), or pass a multi-label folder",
+        )
+    return Problem(
+        str(path), "multi-label folder in a single-label run", f"{path} has a labels column; the data it joins has a label column",
+        "pass a folder with a label column (one label per clip), or evaluate on multi-label data",
+    )
+
+
 def load_extra(
-    root: str | Path, labels: list[str], sample_rate: int, where: dict[str, set[str]] | None = None, skip_bad: bool = False, allow_outside: bool = False
+    root: str | Path,
+    labels: list[str],
+    sample_rate: int,
+    where: dict[str, set[str]] | None = None,
+    skip_bad: bool = False,
+    allow_outside: bool = False,
+    multi_label: bool | None = None,
 ) -> tuple[list[Clip], list[Problem]]:
-    """Load extra training rows (e.g. synthetic clips) whose labels must all be known."""
-    return load_selection(root, where, sample_rate, skip_bad, labels, allow_outside)
+    """Load extra training rows (e.g. synthetic clips) whose labels must all be known and, with ``multi_label``, whose folder is of that kind."""
+    return load_selection(root, where, sample_rate, skip_bad, labels, allow_outside, multi_label)

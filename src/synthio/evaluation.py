@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, field_validator
 from synthio.atomic import write_text_atomic
 from synthio.audio import fit_duration
 from synthio.config import ConfigError
-from synthio.dataset import Clip, LabelledParts, Problem, load_extra, load_parts, parse_where, read_metadata, select
+from synthio.dataset import LABEL_SEPARATOR, Clip, LabelledParts, Problem, is_multi_label_clips, load_extra, load_parts, parse_where, read_metadata, row_target, select
 from synthio.outdir import OutputFolderError, claim_output, file_digest, fingerprint
 from synthio.progress import console, say, track
 from synthio.split import FewShotSplit, check_n, few_shot_split
@@ -30,7 +30,10 @@ from synthio.train.classifiers import build_classifier
 from synthio.train.trainer import (
     TrainConfig,
     accuracy,
+    choose_threshold,
     macro_f1,
+    mean_average_precision,
+    multi_label_f1,
     predict_logits,
     train_classifier,
 )
@@ -58,7 +61,7 @@ class EvaluateConfig(BaseModel):
     test_where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the test part")
     n: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [50, 100, 200], description="few-shot sizes (paper rule)")
     methods: list[str] = Field(default_factory=lambda: ["gold", "noise", "pitch", "specaug", "audiomentations"])
-    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2])
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], description="one few-shot split per seed; 5 by default so paired intervals can separate methods")
     val_n: int | None = Field(None, description="validation size carved from the rest of the pool (default: n)")
     val_group: str | None = Field(None, description="column naming each clip's source (e.g. freesound_id): no validation clip shares one with a train clip")
     classifier: Literal["cnn", "clap-probe", "ast"] = "cnn"
@@ -100,7 +103,7 @@ class EvaluateConfig(BaseModel):
 
     def check(self) -> None:
         """Check every ``n`` against the train pool from ``metadata.csv`` alone, before anything is written or decoded."""
-        labels = [row["label"] for row in select(read_metadata(self.data_dir), parse_where(self.train_where), self.data_dir)]
+        labels = [row_target(row) for row in select(read_metadata(self.data_dir), parse_where(self.train_where), self.data_dir)]
         for n in self.n:
             check_n(n, labels)
 
@@ -134,14 +137,17 @@ def synthetic_clips(config: EvaluateConfig, name: str, n: int, seed: int, factor
     from synthio.pipeline import AugmentConfig, augment_dataset
 
     out = config.out / "synthetic" / f"{name}-x{factor}-n{n}-s{seed}"
-    overrides = {"data_dir": config.data_dir, "out": out, "where": config.train_where, "n": n, "seed": seed, "factor": factor, "skip_bad": config.skip_bad, **SYNTHETIC_METHODS[name]}
+    overrides = {"data_dir": config.data_dir, "out": out, "where": config.train_where, "n": n, "seed": seed, "factor": factor, "skip_bad": config.skip_bad, "verdict": False, **SYNTHETIC_METHODS[name]}
     augment_dataset(load_config(AugmentConfig, config.augment_config, overrides))
     clips, _ = load_extra(out, labels, config.sample_rate)
     return clips
 
 
 def retrieved_clips(config: EvaluateConfig, train: list[Clip], factor: int, cache: dict) -> list[Clip]:
-    """``factor`` clips per real clip of each label: the pool clips nearest to "Sound of a {label}" in CLAP space."""
+    """``factor`` clips per real clip of each label: the pool clips nearest to "Sound of a {label}" in CLAP space.
+
+    Multi-label: one clip per pool clip, carrying every label it was retrieved for (in first-retrieved order).
+    """
     from synthio.backends import BackendsConfig, load_clap
     from synthio.clap.base import template_prompt
     from synthio.dataset import load_selection
@@ -153,13 +159,17 @@ def retrieved_clips(config: EvaluateConfig, train: list[Clip], factor: int, cach
         pool, _ = load_selection(config.retrieval_pool, None, config.sample_rate, skip_bad=True)
         cache.update(pool=pool, clap=clap, audio=clap.embed_audio([c.samples for c in pool], config.sample_rate))
     pool, clap, audio = cache["pool"], cache["clap"], cache["audio"]
-    picked = []
-    for label in sorted({c.label for c in train}):
-        count = factor * sum(c.label == label for c in train)
+    picked: list[tuple[int, str]] = []
+    for label in sorted({label for c in train for label in c.all_labels}):
+        count = factor * sum(label in c.all_labels for c in train)
         text = clap.embed_text([template_prompt(label)])[0]
-        for i in (audio @ text).argsort(descending=True)[:count].tolist():
-            picked.append(Clip(pool[i].file_name, label, pool[i].samples, pool[i].sample_rate, pool[i].meta))
-    return picked
+        picked += [(i, label) for i in (audio @ text).argsort(descending=True)[:count].tolist()]
+    if not is_multi_label_clips(train):
+        return [Clip(pool[i].file_name, label, pool[i].samples, pool[i].sample_rate, pool[i].meta) for i, label in picked]
+    labels_of: dict[int, tuple[str, ...]] = {}
+    for i, label in picked:
+        labels_of[i] = labels_of.get(i, ()) + (label,)
+    return [Clip(pool[i].file_name, LABEL_SEPARATOR.join(labels), pool[i].samples, pool[i].sample_rate, pool[i].meta, labels) for i, labels in labels_of.items()]
 
 
 def load_results(path: Path, fingerprint: str) -> list[dict]:
@@ -202,20 +212,31 @@ class Features:
     test: torch.Tensor
     test_labels: np.ndarray
     extras: dict[str, tuple[torch.Tensor, torch.Tensor]]
+    multi_label: bool = False
 
     def of(self, clips: list[Clip]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Features and label indices of more clips (synthetic, retrieved)."""
-        return featurize(self.featurizer, [c.samples for c in clips], self.num_samples), torch.tensor([self.label_index[c.label] for c in clips], dtype=torch.long)
+        """Features and label indices (multi-label: multi-hot rows) of more clips (synthetic, retrieved)."""
+        return featurize(self.featurizer, [c.samples for c in clips], self.num_samples), targets_of(clips, self.label_index, self.multi_label)
+
+
+def targets_of(clips: list[Clip], label_index: dict[str, int], multi_label: bool) -> torch.Tensor:
+    """Class indices ``(N,)``, or for multi-label data multi-hot rows ``(N, num_labels)`` (float) of every label of each clip."""
+    if not multi_label:
+        return torch.tensor([label_index[c.label] for c in clips], dtype=torch.long)
+    hot = torch.zeros(len(clips), len(label_index))
+    for row, clip in enumerate(clips):
+        hot[row, [label_index[label] for label in clip.all_labels]] = 1.0
+    return hot
 
 
 def load_data(config: EvaluateConfig) -> EvaluationData:
     """Decode and validate the parts and the ``--extra-train`` folders; list skipped rows; read the validation groups."""
     parts = load_parts(config.data_dir, parse_where(config.train_where), parse_where(config.test_where), config.sample_rate, config.skip_bad)
     for n in config.n:
-        check_n(n, [c.label for c in parts.train])
+        check_n(n, [c.target for c in parts.train])
     skipped, extras = list(parts.skipped), {}
     for folder in config.extra_train:
-        clips, problems = load_extra(folder, parts.labels, config.sample_rate, skip_bad=config.skip_bad)
+        clips, problems = load_extra(folder, parts.labels, config.sample_rate, skip_bad=config.skip_bad, multi_label=parts.multi_label)
         if not clips:
             say("warning:", f"--extra-train {folder} holds no usable rows: method {EXTRA_PREFIX}{Path(folder).name} trains on the few-shot clips alone", style="yellow")
         extras[EXTRA_PREFIX + Path(folder).name] = clips
@@ -239,10 +260,11 @@ def compute_features(config: EvaluateConfig, data: EvaluationData, seconds: floa
     features = Features(
         featurizer, num_samples, label_index,
         pool=featurize(featurizer, [c.samples for c in parts.train], num_samples, description="features: train pool"),
-        pool_labels=torch.tensor([label_index[c.label] for c in parts.train]),
+        pool_labels=targets_of(parts.train, label_index, parts.multi_label),
         test=featurize(featurizer, [c.samples for c in parts.test], num_samples, description="features: test part"),
-        test_labels=np.array([label_index[c.label] for c in parts.test]),
+        test_labels=targets_of(parts.test, label_index, parts.multi_label).numpy(),
         extras={},
+        multi_label=parts.multi_label,
     )
     features.extras = {name: features.of(clips) for name, clips in data.extras.items() if clips}
     return features
@@ -280,7 +302,7 @@ def training_rows(config: EvaluateConfig, name: str, n: int, seed: int, split: F
                 for i in track(split.train, f"{name} copies (n={n}, seed={seed})")
                 for w in augmented_copies(data.parts.train[i].samples, config.sample_rate, method.waveform, config.copies, seed * 100_000 + i)
             ]
-            rows.append((featurize(features.featurizer, copies, features.num_samples), features.pool_labels[train_index].repeat_interleave(config.copies)))
+            rows.append((featurize(features.featurizer, copies, features.num_samples), features.pool_labels[train_index].repeat_interleave(config.copies, dim=0)))
     return torch.cat([f for f, _ in rows]), torch.cat([y for _, y in rows]), spec_augment
 
 
@@ -292,13 +314,17 @@ def train_and_test(config: EvaluateConfig, name: str, n: int, seed: int, split: 
     model = build_classifier(config.classifier, data.parts.labels, config.sample_rate, config.classifier_path)
     train_config = TrainConfig(steps=config.steps, batch_size=config.batch_size, learning_rate=config.learning_rate, eval_every=config.eval_every, seed=seed, device=config.device)
     result = train_classifier(model, train_features, train_labels, features.pool[val_index], features.pool_labels[val_index], train_config, spec_augment, f"{name} n={n} seed={seed}")
-    predictions = predict_logits(model, features.test, device=config.device).argmax(1).numpy()
+    logits = predict_logits(model, features.test, device=config.device)
+    if features.multi_label:
+        metrics = multi_label_metrics(model, features, val_index, logits, config.device) | {"val_map": result.val_map}
+    else:
+        predictions = logits.argmax(1).numpy()
+        metrics = {"accuracy": accuracy(features.test_labels, predictions), "macro_f1": macro_f1(features.test_labels, predictions), "predictions": predictions.tolist()}
     return {
         "method": name,
         "n": n,
         "seed": seed,
-        "accuracy": accuracy(features.test_labels, predictions),
-        "macro_f1": macro_f1(features.test_labels, predictions),
+        **metrics,
         "epochs": result.epochs,
         "train_clips": len(split.train),
         "train_rows": len(train_labels),
@@ -308,8 +334,19 @@ def train_and_test(config: EvaluateConfig, name: str, n: int, seed: int, split: 
     }
 
 
+def multi_label_metrics(model, features: Features, val_index: torch.Tensor, test_logits: torch.Tensor, device: str) -> dict:
+    """Test mAP, and micro/macro-F1 and subset accuracy (every label right) at the threshold with the best validation micro-F1."""
+    val_probabilities = torch.sigmoid(predict_logits(model, features.pool[val_index], device=device)).numpy()
+    threshold = choose_threshold(features.pool_labels[val_index].numpy(), val_probabilities)
+    probabilities = torch.sigmoid(test_logits).numpy()
+    truth, predicted = features.test_labels.astype(bool), probabilities >= threshold
+    micro, macro = multi_label_f1(truth, predicted)
+    return {"accuracy": float((truth == predicted).all(1).mean()), "macro_f1": macro, "micro_f1": micro, "map": mean_average_precision(truth, probabilities), "threshold": threshold}
+
+
 def run_evaluation(config: EvaluateConfig) -> dict:
     """The runs in order (n, seed, method), each appended to results.json as it finishes."""
+    from synthio.evaluation_report import write_evaluation_report
     from synthio.report import write_summary
 
     started = time.time()
@@ -328,6 +365,8 @@ def run_evaluation(config: EvaluateConfig) -> dict:
             "train_pool_clips": len(data.parts.train),
             "test_clips": len(data.parts.test),
             "labels": data.parts.labels,
+            "multi_label": data.parts.multi_label,
+            "test_labels": features.test_labels.tolist(),
             "seconds": seconds,
             "skipped": [str(p) for p in data.skipped],
         },
@@ -335,7 +374,7 @@ def run_evaluation(config: EvaluateConfig) -> dict:
     retrieval_cache: dict = {}
     for n in config.n:
         for seed in config.seeds:
-            split = few_shot_split([c.label for c in data.parts.train], n, seed, config.val_n, data.groups)
+            split = few_shot_split([c.target for c in data.parts.train], n, seed, config.val_n, data.groups)
             for name in methods:
                 if (name, n, seed) in done:
                     continue
@@ -344,9 +383,12 @@ def run_evaluation(config: EvaluateConfig) -> dict:
                 run = train_and_test(config, name, n, seed, split, rows, data, features)
                 run["seconds"] = round(time.time() - run_started, 2)
                 runs.append(run)
-                console.print(f"{name:>16} n={n:<4} seed={seed}  acc {run['accuracy']:.3f}  macro-F1 {run['macro_f1']:.3f}  ({run['seconds']:.0f} s)")
+                shown = f"mAP {run['map']:.3f}  micro-F1 {run['micro_f1']:.3f}  " if "map" in run else ""
+                console.print(f"{name:>16} n={n:<4} seed={seed}  {shown}acc {run['accuracy']:.3f}  macro-F1 {run['macro_f1']:.3f}  ({run['seconds']:.0f} s)")
                 write_text_atomic(results_path, json.dumps({**header, "runs": runs}, indent=2))
     results = {**header, "runs": runs, "wall_seconds": round(time.time() - started, 1)}
     write_text_atomic(results_path, json.dumps(results, indent=2))
     write_summary(results, config.out)
+    page = write_evaluation_report(results, config.out)
+    console.print(f"report: {page}")
     return results

@@ -15,6 +15,16 @@ text (``LabelMatch``):
 - ``margin``: ``cos(clip, own label) - max cos(clip, other label) >= m``; ``m = 0`` keeps a clip
   exactly when its label ranks first among the dataset's labels. Scale-free, so it works with any
   CLAP; ``auto`` takes the percentile of the real clips' own margins, as for ``score``.
+
+Multi-label clips (``set_values``): a clip is scored against each of its labels and kept when its
+*weakest* label passes: the smallest own-label score, or the smallest margin of an own label over
+the best label the clip does not carry, reaches the threshold. Every label must be heard, because
+a label that is not becomes a wrong training target; a mean would let one loud label hide a
+missing one. A clip that carries every label of the split has no label it lacks, so no margin
+(NaN): under the margin rule it is judged by the score rule at the score threshold (``kept``), and
+``auto_threshold`` leaves it out of the margin's calibration. ``auto`` calibrates on the same
+statistic of the real clips; a minimum over more labels is lower, and real clips often carry one
+label while synthetic ones carry 2-4, so the rule is stricter for synthetic clips than for real ones.
 """
 
 from __future__ import annotations
@@ -57,9 +67,30 @@ class LabelMatch:
         others[index, own_t] = -torch.inf
         return self.cosines[index, own_t] - others.max(1).values
 
-    def values(self, own: list[int], rule: FilterRule) -> torch.Tensor:
-        """``(N,)`` what ``rule`` compares with its threshold: the own-label score or the margin."""
+    def set_values(self, own_sets: list[list[int]], rule: FilterRule) -> torch.Tensor:
+        """``(N,)`` the multi-label keep value: the weakest own label's score, or its margin over the best non-label (see the module docstring)."""
+        cosines = self.cosines if rule == "margin" else self.scores()
+        values = []
+        for k, own in enumerate(own_sets):
+            mine = cosines[k, own]
+            if rule == "score":
+                values.append(mine.min())
+                continue
+            others = torch.ones(cosines.shape[1], dtype=torch.bool)
+            others[own] = False
+            values.append(mine.min() - cosines[k, others].max() if others.any() else torch.tensor(torch.nan))  # every label carried: no margin
+        return torch.stack(values) if values else torch.zeros(0)
+
+    def values(self, own: list[int] | list[list[int]], rule: FilterRule) -> torch.Tensor:
+        """``(N,)`` what ``rule`` compares with its threshold: the own-label score or the margin (``set_values`` when each clip has a list of labels)."""
+        if own and isinstance(own[0], list):
+            return self.set_values(own, rule)
         return self.scores()[torch.arange(len(own)), torch.as_tensor(own, dtype=torch.long)] if rule == "score" else self.margins(own)
+
+    def kept(self, own: list[int] | list[list[int]], rule: FilterRule, threshold: float, score_threshold: float) -> torch.Tensor:
+        """``(N,)`` whether each clip passes ``rule`` at ``threshold``; a clip without a margin (it carries every label) passes the score rule at ``score_threshold`` instead."""
+        values = self.values(own, rule)
+        return torch.where(values.isnan(), self.values(own, "score") >= score_threshold, values >= threshold)
 
 
 def label_match(scorer: AudioTextScorer, waveforms: list[np.ndarray], sample_rate: int, labels: list[str]) -> LabelMatch:
@@ -91,10 +122,11 @@ def label_scores(scorer: AudioTextScorer, waveforms: list[np.ndarray], sample_ra
     return clap_score(audio[:, None, :].expand(-1, len(labels), -1), text[None].expand(len(audio), -1, -1), scorer.log_logit_scale())
 
 
-def real_score_report(scores: torch.Tensor, own: list[int]) -> dict:
-    """Quantiles of real clips' scores under their own label vs under the other labels."""
+def real_score_report(scores: torch.Tensor, own: list[int] | list[list[int]]) -> dict:
+    """Quantiles of real clips' scores under their own label (each of them, for multi-label clips) vs under the other labels."""
     mask = torch.zeros_like(scores, dtype=torch.bool)
-    mask[torch.arange(len(own)), torch.tensor(own)] = True
+    for k, labels in enumerate(own):
+        mask[k, labels] = True
     return {"own_label": quantiles(scores[mask]), "other_labels": quantiles(scores[~mask]) if (~mask).any() else None}
 
 
@@ -105,8 +137,9 @@ def quantiles(values: torch.Tensor) -> dict[str, float]:
 
 
 def auto_threshold(own_label_scores: np.ndarray | torch.Tensor, percentile: float = 10.0) -> float:
-    """The ``percentile``-th percentile of the real clips' own-label scores."""
-    values = np.asarray(own_label_scores, dtype=np.float64)
+    """The ``percentile``-th percentile of the real clips' own-label scores (NaN, a clip without a margin, left out)."""
+    values = np.asarray(own_label_scores, dtype=np.float64).ravel()
+    values = values[~np.isnan(values)]
     if values.size == 0:
         raise ValueError("no real clips to calibrate the threshold on")
     return float(np.percentile(values, percentile))

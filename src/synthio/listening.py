@@ -432,10 +432,11 @@ def render_page(out: Path, run: dict, real_rows: list[dict], synthetic_rows: lis
         f"<h1>Synthio report: {e(out.name)}</h1>",
         f'<p class="small">{e(len(real_rows))} real few-shot clips, {e(len(synthetic_rows))} generated clips shown, {e(sum(bool(r.get("kept")) for r in synthetic_rows))} kept. '
         f"Models: text-to-audio {e(models.get('t2a'))}, CLAP {e(models.get('clap'))}, LLM {e(models.get('llm'))}.</p>",
-        "<p>" + " · ".join(f'<a href="#class-{i}">{e(label)}</a>' for i, label in enumerate(labels)) + ' · <a href="#threshold">threshold</a> · <a href="#checks">data checks</a></p>',
+        "<p>" + " · ".join(f'<a href="#class-{i}">{e(label)}</a>' for i, label in enumerate(labels)) + ' · <a href="#verdict">verdict</a> · <a href="#threshold">threshold</a> · <a href="#checks">data checks</a></p>',
     ]
     if checks["missing_clips"]:
         parts.append(f'<p class="warn">{e(len(checks["missing_clips"]))} generated clip(s) of the manifest have no file any more (first: {e(checks["missing_clips"][0])}); they are left out.</p>')
+    parts += verdict_section(run.get("verdict"))
     parts += rounds_section(run, synthetic_rows)
     parts += threshold_section(run, rule, threshold)
     parts += checks_section(checks, labels, pairs, synthetic_rows, real_rows, corpus_info)
@@ -445,6 +446,25 @@ def render_page(out: Path, run: dict, real_rows: list[dict], synthetic_rows: lis
         parts += class_section(i, label, [r for r in real_rows if r["label"] == label], [r for r in synthetic_rows if r["label"] == label], nearest, real_asset, checks)
     parts.append(f"<script>{SCRIPT}</script></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def verdict_section(verdict: dict | None) -> list[str]:
+    """Did the kept clips help a classifier on held-out real clips (``synthio.verdict``)?"""
+    lines = ['<h2 id="verdict">Verdict</h2>']
+    if verdict is None:
+        return lines + ["<p>No verdict was computed (<code>--no-verdict</code>, or a run made by <code>synthio evaluate</code>, which measures the same thing on its test part).</p>"]
+    style = {"hurt": "warn", "helped": "kept"}.get(verdict["outcome"], "")
+    lines.append(f'<p class="{style}">{e(verdict["message"])}</p>')
+    if verdict.get("runs"):
+        lines.append("<table><thead><tr><th>seed</th><th>real only, accuracy %</th><th>real + synthetic, accuracy %</th><th>synthetic rows</th></tr></thead><tbody>")
+        for run in verdict["runs"]:
+            lines.append(f'<tr><td>{e(run["seed"])}</td><td class="num">{100 * run["real_only"]:.1f}</td><td class="num">{100 * run["with_synthetic"]:.1f}</td><td class="num">{e(run["synthetic_rows"])}</td></tr>')
+        lines.append("</tbody></table>")
+        lines.append(
+            f'<p class="small">The embedded CNN, {e(verdict["steps"])} steps per training, with and without the kept clips, tested on the same held-out real clips ({e(verdict["mode"])}); '
+            f"the interval is a paired bootstrap over seeds and clips. {e(verdict['seconds'])} s.</p>"
+        )
+    return lines
 
 
 def rounds_section(run: dict, synthetic_rows: list[dict]) -> list[str]:

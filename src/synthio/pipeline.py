@@ -6,11 +6,16 @@ skipped when it exists; generation and filtering go through the append-only even
 flight and never records a clip twice. Output: ``OUT/metadata.csv`` + ``OUT/audio/`` (the kept
 clips, an audiofolder), ``OUT/manifest.jsonl`` (every clip ever generated, one row each) and
 ``OUT/run.json`` (per-stage seconds, counts per round, the threshold and how it was chosen).
+
+Multi-label data (a ``labels`` column): captions name 2-4 labels (``synthio.mixcap.multilabel``),
+each generated clip carries the labels its captions name, the filter keeps a clip when its weakest
+label passes (``synthio.filter``), and ``OUT/metadata.csv`` has a ``labels`` column.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -27,7 +32,8 @@ from synthio.audio import read_audio, write_audio
 from synthio.backends import PipelineBackends, load_captioner, load_clap, load_llm, load_t2a
 from synthio.clap.base import template_prompt
 from synthio.config import ConfigError
-from synthio.dataset import Clip
+from synthio.dataset import LABEL_SEPARATOR, LABELS_COLUMN, Clip, is_multi_label_clips
+from synthio.executor import Executor, LocalExecutor, ModelRecipe, import_ray, match_batch, open_executor, sample_batch
 from synthio.filter import FilterRule, auto_threshold, label_match, quantiles, real_score_report
 from synthio.manifest import EventLog
 from synthio.outdir import claim_output
@@ -37,6 +43,7 @@ from synthio.split import FewShotSelection
 SEED_STRIDE = 1_000_003
 THRESHOLD_RANGE = {"score": (0.0, 1.0), "margin": (-2.0, 2.0)}
 MAX_FACTOR = 64
+EXECUTOR_SETTINGS = ("executor", "ray_address", "ray_actors", "ray_cpus_per_actor", "ray_gpus_per_actor")
 
 
 def clip_seed(seed: int, index: int, slot: int, round_: int) -> int:
@@ -60,6 +67,11 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
     sample_steps: int = Field(16, ge=1, description="sampler steps per clip")
     guidance: float = 5.0
     batch_size: int = Field(16, ge=1, description="clips generated per model call")
+    executor: Literal["local", "ray"] = Field("local", description="where generation and CLAP scoring run: local (this process) or ray (model actors on a Ray cluster; pip install 'synthio[ray]'; docs/pipeline.md)")
+    ray_address: str | None = Field(None, description="executor ray: the cluster to join, auto (the one `ray start` runs here) or HOST:PORT; unset: $RAY_ADDRESS, else a cluster running here, else a new local Ray instance")
+    ray_actors: int | None = Field(None, ge=1, description="executor ray: actors per model (default: one per GPU, else one per ray_cpus_per_actor CPUs of the cluster)")
+    ray_cpus_per_actor: float = Field(1.0, gt=0, description="executor ray: CPUs each actor reserves (its torch threads, at least 1)")
+    ray_gpus_per_actor: float | None = Field(None, ge=0, description="executor ray: GPUs each actor reserves (default 1 if the cluster has GPUs and the model's device is not cpu, else 0; 0.5 with ray_actors: 1: a T2A and a CLAP actor share a GPU)")
     align_train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
     @model_validator(mode="after")
     def _threshold_in_range(self) -> AugmentConfig:
@@ -69,11 +81,16 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
         return self
 
     report: bool = Field(True, description="end by writing the listening report OUT/report/index.html and OUT/quality.json (`synthio report`)")
+    verdict: bool = Field(True, description="end by training the CNN with and without the kept clips and testing both on held-out real clips of the pool: did they help? (costs 2 x verdict_seeds trainings)")
+    verdict_seeds: int = Field(3, ge=1, le=20, description="seeds of the verdict (one pair of trainings each)")
+    verdict_steps: int = Field(300, ge=1, description="optimiser steps of each verdict training (as synthio evaluate)")
+    verdict_group: str | None = Field(None, description="metadata column naming each clip's source recording (e.g. freesound_id): the verdict's held-out clips never share one with a few-shot clip")
     max_clip_seconds: float = Field(30.0, gt=0, description="synthetic clips are at most this long (a longer real clip's are cut to it, with a warning)")
 
     def output_settings(self) -> dict:
         """What shapes the output; batch size, LLM cache and timeouts do not."""
-        return super().output_settings({"batch_size": True, "report": True, "llm": {"cache_dir", "timeout_seconds", "max_retries"}})
+        verdict = {"verdict": True, "verdict_seeds": True, "verdict_steps": True, "verdict_group": True}
+        return super().output_settings({"batch_size": True, "report": True, **dict.fromkeys(EXECUTOR_SETTINGS, True), **verdict, "llm": {"cache_dir", "timeout_seconds", "max_retries"}})
 
 
 class Stages:
@@ -94,11 +111,41 @@ class Stages:
 def augment_dataset(config: AugmentConfig, force: bool = False) -> dict:
     """Run (or resume) the pipeline into ``config.out`` (claimed and locked, see ``synthio.outdir``) and return ``run.json``'s content."""
     config.check()
-    with claim_output(config.out, "augment", config.output_settings(), inputs=(config.data_dir,), force=force):
-        return run_pipeline(config)
+    if config.executor == "ray":
+        import_ray()  # before the output folder is claimed, so a missing Ray leaves no folder behind
+    with claim_output(config.out, "augment", config.output_settings(), inputs=(config.data_dir,), force=force), open_executor(
+        config.executor, lambda: model_recipes(config), config.ray_address, config.ray_actors, config.ray_cpus_per_actor, config.ray_gpus_per_actor
+    ) as executor:
+        return run_pipeline(config, executor)
 
 
-def run_pipeline(config: AugmentConfig) -> dict:
+def model_recipes(config: AugmentConfig) -> dict[str, ModelRecipe]:
+    """How a Ray actor builds this run's T2A (aligned: the adapter file's bytes travel with the recipe) and CLAP, from the configured local paths."""
+    adapter = adapter_file(config.out / "work", config.align)
+    adapter_bytes = adapter.read_bytes() if config.align != "none" else None
+    return {
+        "t2a": ModelRecipe(functools.partial(aligned_t2a, load_t2a, config.t2a, adapter_bytes, config.align_train.lora_rank), config.t2a.device),
+        "clap": ModelRecipe(functools.partial(load_clap, config.clap), config.clap.device),
+    }
+
+
+def aligned_t2a(load, spec, adapter: bytes | None, lora_rank: int):
+    """``load(spec)``, with the LoRA adapter ``adapter`` (a safetensors file's bytes) loaded when given."""
+    import tempfile
+
+    from synthio.t2a.lora import load_lora
+
+    t2a = load(spec)
+    if adapter is not None:
+        t2a.add_lora(rank=lora_rank)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "adapter.safetensors"
+            path.write_bytes(adapter)
+            load_lora(t2a.network, path)
+    return t2a
+
+
+def run_pipeline(config: AugmentConfig, executor: Executor | None = None) -> dict:
     """The stages in order, each skipped when its result exists."""
     out, work = config.out, config.out / "work"
     work.mkdir(parents=True, exist_ok=True)
@@ -106,13 +153,15 @@ def run_pipeline(config: AugmentConfig) -> dict:
     stages = Stages(work / "timings.json")
     t2a = load_t2a(config.t2a)
     clap = load_clap(config.clap)
-    clips = stages.run("split", lambda: config.load(t2a.sample_rate))
+    pool, few_shot = stages.run("split", lambda: config.load_pool(t2a.sample_rate))
+    clips = [pool[i] for i in few_shot]
     labels = [c.label for c in clips]
+    multi_label = is_multi_label_clips(clips)
     needs_llm = config.captions in ("mixcap", "llm") or (config.captions == "template" and config.filter and config.reflection_rounds > 0)
     llm = load_llm(config.llm) if needs_llm else None
 
     def caption() -> list[str]:
-        return load_captioner(config.captioner).caption([c.samples for c in clips], t2a.sample_rate, labels)
+        return load_captioner(config.captioner).caption([c.samples for c in clips], t2a.sample_rate, [" and ".join(c.all_labels) for c in clips] if multi_label else labels)
 
     real_captions = stages.run("caption", lambda: cached_json(work / "captions.json", caption))
 
@@ -124,51 +173,60 @@ def run_pipeline(config: AugmentConfig) -> dict:
             t2a.add_lora(rank=config.align_train.lora_rank)
             load_lora(t2a.network, adapter)
 
-    captions = stages.run("captions", lambda: cached_json(work / f"captions_{config.captions}.json", lambda: write_all_captions(config, llm, real_captions, labels)))
+    captions = stages.run("captions", lambda: cached_json(work / f"captions_{config.captions}.json", lambda: write_all_captions(config, llm, real_captions, labels, [c.all_labels for c in clips] if multi_label else None)))
 
-    label_order = sorted(set(labels))
-    own = [label_order.index(label) for label in labels]
+    label_order = sorted({label for c in clips for label in c.all_labels})
+    own = [[label_order.index(label) for label in c.labels] for c in clips] if multi_label else [label_order.index(label) for label in labels]
     real = label_match(clap, [c.samples for c in clips], t2a.sample_rate, label_order)
     report = real_score_report(real.scores(), own)
-    rules: tuple[FilterRule, ...] = ("score", "margin") if len(label_order) > 1 else ("score",)
+    real_margins = real.values(own, "margin") if len(label_order) > 1 else None
+    real_margins = real_margins[~real_margins.isnan()] if real_margins is not None else None  # a clip carrying every label has none
+    rules: tuple[FilterRule, ...] = ("score", "margin") if real_margins is not None and len(real_margins) else ("score",)
     if config.filter_rule not in rules:
-        raise ConfigError("filter_rule: margin needs at least two labels in the few-shot split; use filter_rule: score")
+        raise ConfigError("filter_rule: margin needs at least two labels in the few-shot split and a few-shot clip that lacks one of them; use filter_rule: score")
     thresholds = {rule: auto_threshold(real.values(own, rule).numpy(), config.threshold_percentile) for rule in rules}
     if config.threshold != "auto":
         thresholds[config.filter_rule] = float(config.threshold)
     if "margin" in rules:
-        report["own_margin"] = quantiles(real.margins(own))
+        report["own_margin"] = quantiles(real_margins)
     threshold = thresholds[config.filter_rule] if config.filter else -math.inf
 
     log = EventLog(work / "events.jsonl")
-    jobs = [dict(id=f"{i:04d}-{j}-r0", index=i, slot=j, caption=captions["captions"][i][j], round=0, parent_id=None, seed=clip_seed(config.seed, i, j, 0)) for i in range(len(clips)) for j in range(config.factor)]
-    stages.run("generate", lambda: generate(t2a, clips, jobs, log, work, config))
-    stages.run("filter", lambda: score(clap, log, work, threshold, t2a.sample_rate, label_order, config))
+    per_clip = {"labels": captions["labels"]} if multi_label else {}  # multi-label: the labels each real clip's captions name
+    jobs = [dict(id=f"{i:04d}-{j}-r0", index=i, slot=j, caption=captions["captions"][i][j], round=0, parent_id=None, seed=clip_seed(config.seed, i, j, 0), **{k: v[i] for k, v in per_clip.items()})
+            for i in range(len(clips)) for j in range(config.factor)]
+    stages.run("generate", lambda: generate(t2a, clips, jobs, log, work, config, executor))
+    stages.run("filter", lambda: score(clap, log, work, threshold, t2a.sample_rate, label_order, config, executor, thresholds["score"]))
     for r in range(1, config.reflection_rounds + 1 if config.filter else 1):
         state = log.load()
         rejected = [row for row in state.values() if row["round"] == r - 1 and row.get("kept") is False]
         if not rejected:
             break
-        accepted = {label: [row["caption"] for row in state.values() if row["label"] == label and row.get("kept")] for label in label_order}
+        accepted = {label: [row["caption"] for row in state.values() if row["label"] == label and row.get("kept")] for label in {row["label"] for row in state.values()}}
 
         def revise() -> list[dict]:
+            from synthio.mixcap import multilabel
             from synthio.mixcap.captions import revise_caption
             from synthio.mixcap.compose import phrase_pools, recompose
 
-            pools = phrase_pools(real_captions, labels) if config.captions == "compose" else {}
+            pools = {}
+            if config.captions == "compose":  # built once per round
+                pools = multilabel.phrase_pools(real_captions, [c.all_labels for c in clips]) if multi_label else phrase_pools(real_captions, labels)
             jobs = []
             for row in rejected:
                 seed = clip_seed(config.seed, row["index"], row["slot"], r)
-                if config.captions == "compose":
+                if multi_label:
+                    caption, failed = revise_labels(config, llm, pools, row, accepted[row["label"]], seed)
+                elif config.captions == "compose":
                     caption, failed = recompose(row["label"], pools[row["label"]], accepted[row["label"]], seed), False
                 else:
                     caption, _, failed = revise_caption(llm, row["caption"], row["label"], accepted[row["label"]], seed=seed)
-                jobs.append(dict(id=f"{row['index']:04d}-{row['slot']}-r{r}", index=row["index"], slot=row["slot"], round=r, parent_id=row["id"], seed=seed, caption=caption, unrevised=failed))
+                jobs.append(dict(id=f"{row['index']:04d}-{row['slot']}-r{r}", index=row["index"], slot=row["slot"], round=r, parent_id=row["id"], seed=seed, caption=caption, unrevised=failed, **({"labels": row["labels"]} if multi_label else {})))
             return jobs
 
         round_jobs = stages.run(f"reflect_{r}", lambda: cached_json(work / f"reflection_{r}.json", revise))
-        stages.run(f"generate_{r}", lambda: generate(t2a, clips, round_jobs, log, work, config))
-        stages.run(f"filter_{r}", lambda: score(clap, log, work, threshold, t2a.sample_rate, label_order, config))
+        stages.run(f"generate_{r}", lambda: generate(t2a, clips, round_jobs, log, work, config, executor))
+        stages.run(f"filter_{r}", lambda: score(clap, log, work, threshold, t2a.sample_rate, label_order, config, executor, thresholds["score"]))
 
     state = log.load()
     stages.run("write", lambda: write_output(out, work, clips, state))
@@ -185,6 +243,7 @@ def run_pipeline(config: AugmentConfig) -> dict:
         "captions_repaired": captions.get("repaired", 0),
         "captions_refused": captions.get("refused", 0),
         "llm_failures": {"extraction": captions.get("extraction_failed", 0), "writing": captions.get("writing_failed", 0), "reflection": sum(bool(row.get("unrevised")) for row in state.values())},
+        "verdict": stages.run("verdict", lambda: verdict_stage(config, work, pool, few_shot, state)) if config.verdict else None,
         "stage_seconds": stages.seconds,
         "models": {"t2a": t2a.name, "clap": clap.name, "llm": llm.name if llm else None},
         "config": json.loads(config.model_dump_json()),
@@ -198,9 +257,32 @@ def run_pipeline(config: AugmentConfig) -> dict:
     return summary
 
 
+def verdict_stage(config: AugmentConfig, work: Path, pool: list[Clip], few_shot: list[int], state: dict[str, dict]) -> dict:
+    """Train with and without the kept clips and test on held-out real clips (``synthio.verdict``); cached per seed count and step budget."""
+    from synthio.verdict import CLASSIFIER_SAMPLE_RATE, announce, synthetic_clips_of, synthetic_verdict
+
+    groups = None
+    if config.verdict_group is not None:
+        if any(config.verdict_group not in c.meta for c in pool):
+            raise ConfigError(f"verdict_group {config.verdict_group}: no such column in {config.data_dir}/metadata.csv")
+        groups = [c.meta[config.verdict_group] for c in pool]
+    seeds = list(range(config.verdict_seeds))
+    verdict = cached_json(
+        work / f"verdict_{config.verdict_seeds}x{config.verdict_steps}_{config.verdict_group or 'clips'}.json",
+        lambda: synthetic_verdict(pool, few_shot, synthetic_clips_of(config.out, state, CLASSIFIER_SAMPLE_RATE), seeds, steps=config.verdict_steps, groups=groups),
+    )
+    announce(verdict)
+    return verdict
+
+
 def round_counts(rows: list[dict]) -> dict[str, int]:
     """Generated, kept and rejected clips among one round's rows."""
     return {"generated": len(rows), "kept": sum(bool(row.get("kept")) for row in rows), "rejected": sum(row.get("kept") is False for row in rows)}
+
+
+def adapter_file(work: Path, align: str) -> Path:
+    """The aligned LoRA adapter that the ``align`` stage writes under the work folder ``work``."""
+    return work / f"align_{align}" / "adapter.safetensors"
 
 
 def align_stage(config: AugmentConfig, work: Path, t2a, clap) -> str:
@@ -208,15 +290,29 @@ def align_stage(config: AugmentConfig, work: Path, t2a, clap) -> str:
     from synthio.align.run import AlignConfig, align_dataset
 
     align = AlignConfig(
-        data_dir=config.data_dir, out=work / f"align_{config.align}", where=config.where, n=config.n, seed=config.seed, sample_steps=config.sample_steps,
+        data_dir=config.data_dir, out=adapter_file(work, config.align).parent, where=config.where, n=config.n, seed=config.seed, sample_steps=config.sample_steps,
         guidance=config.guidance, skip_bad=config.skip_bad, train=config.align_train.model_copy(update={"objective": config.align, "seed": config.seed}), t2a=config.t2a, clap=config.clap,
     )
     align_dataset(align, t2a=t2a, clap=clap)
-    return str(align.out / "adapter.safetensors")
+    return str(adapter_file(work, config.align))
 
 
-def write_all_captions(config: AugmentConfig, llm, real_captions: list[str], labels: list[str]) -> dict:
-    """``{"captions": [[factor captions] per real clip], "repaired": count, ...failure counts}`` for the configured caption mode."""
+def revise_labels(config: AugmentConfig, llm, pools: dict, row: dict, accepted: list[str], seed: int) -> tuple[str, bool]:
+    """Self-reflection for a rejected multi-label clip: a new caption naming the same labels (compose: from the round's phrase ``pools``); whether the LLM call failed."""
+    from synthio.mixcap import multilabel
+
+    if config.captions == "compose":
+        return multilabel.recompose_labels(row["labels"], pools, accepted, seed), False
+    caption, _, failed = multilabel.revise_label_caption(llm, row["caption"], row["labels"], accepted, seed)
+    return caption, failed
+
+
+def write_all_captions(config: AugmentConfig, llm, real_captions: list[str], labels: list[str], label_sets: list[tuple[str, ...]] | None = None) -> dict:
+    """``{"captions": [[factor captions] per real clip], "repaired": count, ...failure counts}`` for the configured caption mode (``label_sets``: multi-label, see ``synthio.mixcap.multilabel``)."""
+    if label_sets is not None:
+        from synthio.mixcap.multilabel import write_all_captions as write_multi_label
+
+        return write_multi_label(config.captions, llm, real_captions, label_sets, config.factor, config.seed, SEED_STRIDE)
     if config.captions == "template":
         return {"captions": [[template_prompt(label)] * config.factor for label in labels], "repaired": 0}
     if config.captions == "compose":
@@ -248,7 +344,7 @@ def clip_seconds(clip: Clip, config: AugmentConfig) -> float:
     return min(clip.seconds, config.max_clip_seconds)
 
 
-def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path, config: AugmentConfig) -> None:
+def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path, config: AugmentConfig, executor: Executor | None = None) -> None:
     """Generate every job without a ``generated`` event (duration = its real clip's), recording each after its file is complete.
 
     Hidden temp files left in ``work/clips`` by a killed run are removed first (the output lock
@@ -265,43 +361,55 @@ def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path
         say("warning:", f"{len(long)} real clip(s) exceed max_clip_seconds = {config.max_clip_seconds:g} s (longest {longest:.1f} s): their synthetic clips are cut to it (raise max_clip_seconds to change that)", style="yellow")
     with progress_bar() as progress:
         task = progress.add_task("generate", total=len(todo), status="")
-        for start in range(0, len(todo), config.batch_size):
-            chunk = todo[start : start + config.batch_size]
-            waves = t2a.sample([job["caption"] for job in chunk], [clip_seconds(clips[job["index"]], config) for job in chunk], config.sample_steps, config.guidance, [job["seed"] for job in chunk])
+        chunks = [todo[start : start + config.batch_size] for start in range(0, len(todo), config.batch_size)]
+        batches = [([job["caption"] for job in chunk], [clip_seconds(clips[job["index"]], config) for job in chunk], config.sample_steps, config.guidance, [job["seed"] for job in chunk]) for chunk in chunks]
+        for k, waves in (executor or LocalExecutor()).map("t2a", t2a, sample_batch, batches):
+            chunk = chunks[k]
             rows = []
             for job, wave in zip(chunk, waves):
                 name = f"clips/{job['id']}.wav"
                 write_audio(work / name, wave, t2a.sample_rate)
                 clip = clips[job["index"]]
-                rows.append({**job, "event": "generated", "file": name, "label": clip.label, "parent_file": clip.file_name, "seconds": clip_seconds(clip, config)})
+                rows.append({**job, "event": "generated", "file": name, "label": LABEL_SEPARATOR.join(job["labels"]) if "labels" in job else clip.label, "parent_file": clip.file_name, "seconds": clip_seconds(clip, config)})
             log.append(rows)
             progress.update(task, advance=len(chunk))
 
 
-def score(clap, log: EventLog, work: Path, threshold: float, sample_rate: int, label_order: list[str], config: AugmentConfig) -> None:
-    """Score every generated clip not yet scored against each label's "Sound of a {label}": its own-label CLAP score and margin; kept by the configured rule."""
+def score(
+    clap, log: EventLog, work: Path, threshold: float, sample_rate: int, label_order: list[str], config: AugmentConfig, executor: Executor | None = None, score_threshold: float = -math.inf
+) -> None:
+    """Score every generated clip not yet scored against each label's "Sound of a {label}": its own-label CLAP score and margin; kept by the configured rule.
+
+    A multi-label clip carrying every label has no margin (None): the margin rule judges it by the score rule at ``score_threshold``.
+    """
     todo = [row for row in log.load().values() if "clap_score" not in row]
-    for start in range(0, len(todo), 64):
-        chunk = todo[start : start + 64]
-        own = [label_order.index(row["label"]) for row in chunk]
-        match = label_match(clap, [read_audio(work / row["file"], sample_rate) for row in chunk], sample_rate, label_order)
+    chunks = [todo[start : start + 64] for start in range(0, len(todo), 64)]
+    batches = (([read_audio(work / row["file"], sample_rate) for row in chunk], sample_rate, label_order) for chunk in chunks)
+    for k, match in (executor or LocalExecutor()).map("clap", clap, match_batch, batches):
+        chunk = chunks[k]
+        own = [[label_order.index(label) for label in row["labels"]] if "labels" in row else label_order.index(row["label"]) for row in chunk]
         scores = match.values(own, "score").tolist()
-        margins = match.margins(own).tolist() if len(label_order) > 1 else [None] * len(chunk)
-        kept = match.values(own, config.filter_rule) >= threshold
+        margins = [None if math.isnan(m) else m for m in match.values(own, "margin").tolist()] if len(label_order) > 1 else [None] * len(chunk)
+        kept = match.kept(own, config.filter_rule, threshold, score_threshold)
         log.append([{"id": row["id"], "event": "scored", "clap_score": s, "clap_margin": m, "kept": bool(k) or not config.filter} for row, s, m, k in zip(chunk, scores, margins, kept.tolist())])
 
 
 def rejected_by_rule(rows: list[dict], thresholds: dict[str, float]) -> dict[str, int]:
-    """How many of ``rows`` each rule would reject at its threshold (``rank``: a margin below 0, the label not first)."""
+    """How many of ``rows`` each rule would reject at its threshold (``rank``: a margin below 0, the label not first; a row without a margin is judged by the score rule)."""
     counts = {"score": sum(row["clap_score"] < thresholds["score"] for row in rows)}
     if "margin" in thresholds:
-        counts.update(margin=sum(row["clap_margin"] < thresholds["margin"] for row in rows), rank=sum(row["clap_margin"] < 0 for row in rows))
+        def below(row: dict, margin_threshold: float) -> bool:
+            return row["clap_score"] < thresholds["score"] if row["clap_margin"] is None else row["clap_margin"] < margin_threshold
+
+        counts.update(margin=sum(below(row, thresholds["margin"]) for row in rows), rank=sum(below(row, 0.0) for row in rows))
     return counts
 
 
 def write_output(out: Path, work: Path, clips: list[Clip], state: dict[str, dict]) -> None:
     """Copy kept clips to ``OUT/audio`` (replacing any older file of the same name, removing files no longer kept), then write ``metadata.csv`` and ``manifest.jsonl`` atomically."""
     kept = [row for row in state.values() if row.get("kept")]
+    multi_label = is_multi_label_clips(clips)
+    label_column = LABELS_COLUMN if multi_label else "label"
     (out / "audio").mkdir(parents=True, exist_ok=True)
     names = {Path(row["file"]).name for row in kept}
     for stale in (out / "audio").iterdir():
@@ -310,11 +418,11 @@ def write_output(out: Path, work: Path, clips: list[Clip], state: dict[str, dict
     for row in kept:
         write_atomic(out / "audio" / Path(row["file"]).name, lambda tmp: shutil.copyfile(work / row["file"], tmp))
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["file_name", "label", "caption", "clap_score", "round", "parent_file"], lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=["file_name", label_column, "caption", "clap_score", "round", "parent_file"], lineterminator="\n")
     writer.writeheader()
     for row in kept:
-        writer.writerow({"file_name": f"audio/{Path(row['file']).name}", "label": row["label"], "caption": row["caption"], "clap_score": f"{row['clap_score']:.4f}", "round": row["round"], "parent_file": row["parent_file"]})
+        writer.writerow({"file_name": f"audio/{Path(row['file']).name}", label_column: row["label"], "caption": row["caption"], "clap_score": f"{row['clap_score']:.4f}", "round": row["round"], "parent_file": row["parent_file"]})
     write_text_atomic(out / "metadata.csv", buffer.getvalue())
-    fields = ["id", "file", "label", "caption", "parent_id", "parent_file", "seed", "round", "seconds", "clap_score", "clap_margin", "kept"]
+    fields = ["id", "file", "label", *(["labels"] if multi_label else []), "caption", "parent_id", "parent_file", "seed", "round", "seconds", "clap_score", "clap_margin", "kept"]
     write_text_atomic(out / "manifest.jsonl", "".join(json.dumps({k: row.get(k) for k in fields}) + "\n" for row in state.values()))
     console.print(f"kept {len(kept)} of {len(state)} generated clips")

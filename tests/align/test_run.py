@@ -21,6 +21,40 @@ def test_align_writes_adapter_and_summary_and_a_rerun_reuses_it(tmp_path, monkey
     assert summary["clips"] == 6 and summary["pairs"] == 12 and summary["steps"] == 3
     assert summary["fd_before"] > 0 and summary["fd_after"] > 0 and 0 <= summary["implicit_accuracy"] <= 1
     assert (tmp_path / "out/adapter.safetensors").is_file() and len(list((tmp_path / "out/samples/after").glob("*.wav"))) == 6
-    assert json.loads((tmp_path / "out/align.json").read_text())["fd_after"] == summary["fd_after"]
+    written = json.loads((tmp_path / "out/align.json").read_text())
+    assert written["fd_after"] == summary["fd_after"]
+    assert written["peak_memory_mib"] > 0 and written["seconds_per_step"] > 0 and written["processes"] == 1
+    assert (written["gradient_checkpointing"], written["mixed_precision"], written["optimizer"]) == (False, "no", "adamw")
     monkeypatch.setattr("synthio.align.run.load_t2a", lambda spec: pytest.fail("a finished alignment must not reload the model"))
     assert align_dataset(config) == summary
+
+
+@pytest.mark.slow
+def test_align_under_two_processes_writes_once_and_matches_one_process(tmp_path):
+    """What ``accelerate launch`` starts (torchrun, one process per GPU), on CPU: the main process claims, generates and writes; both train."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.tiny_models import save_tiny_clap, tiny_stable_audio_pipeline
+
+    root = Path(__file__).parents[2]
+    data = make_folder(tmp_path / "data", {"low": 2, "high": 2}, seconds=0.2)
+    tiny_stable_audio_pipeline().save_pretrained(tmp_path / "sao")
+    save_tiny_clap(tmp_path / "clap")
+    env = {**os.environ, "PYTHONPATH": str(root), "OMP_NUM_THREADS": "1"}
+    summaries = []
+    for processes in (1, 2):
+        config = tmp_path / f"align{processes}.yaml"
+        config.write_text(
+            f"data_dir: {data}\nwhere: [split=train]\nn: 4\nout: {tmp_path / f'out{processes}'}\nlosers_per_clip: 1\nsample_steps: 2\ntrain: {{steps: 2, batch_size: 4, beta: 1.0}}\n"
+            f"t2a: {{backend: stable-audio, path: {tmp_path / 'sao'}, device: cpu}}\nclap: {{backend: transformers, path: {tmp_path / 'clap'}, device: cpu}}\n"
+        )
+        command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes), "--master_port", str(29600 + processes), "-m", "synthio.cli", "align", "--config", str(config)]
+        result = subprocess.run(command, cwd=root, env=env, timeout=300, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-3000:]
+        summaries.append(json.loads((tmp_path / f"out{processes}/align.json").read_text()))
+    assert [s["processes"] for s in summaries] == [1, 2]
+    assert summaries[1]["final_loss"] == pytest.approx(summaries[0]["final_loss"], rel=1e-5)
+    assert len((tmp_path / "out2/pairs.jsonl").read_text().splitlines()) == 4

@@ -203,6 +203,21 @@ def fake_fsd50k(root: Path) -> Fake:
     return Fake(root, ("file_name", "labels", "split", "freesound_id"), rows, "FSD50K.ground_truth/eval.csv")
 
 
+def fake_us8k_mixtures(root: Path) -> Fake:
+    """A tiny UrbanSound8K audiofolder (what `synthio prepare urbansound8k` writes): two folds, three classes; the rows are the recipe's own plan."""
+    from synthio.prepare.us8k_mixtures import collect
+
+    rows = []
+    for fold in ("1", "2"):
+        for k, label in enumerate(("dog_bark", "siren", "drilling")):
+            name = f"audio/fold{fold}/{fold}{k}.wav"
+            tone(root / name, seconds=0.1 + 0.05 * k, frequency=300.0 * (k + 1))
+            rows.append(f"{name},{label},{fold},{fold}{k}")
+    write(root / "metadata.csv", "file_name,label,fold,freesound_id\n" + "\n".join(rows) + "\n")
+    plan = collect(root, RECIPES["us8k-mixtures"])
+    return Fake(root, RECIPES["us8k-mixtures"].columns, {item.file_name: item.row for item in plan.items}, "metadata.csv")
+
+
 FAKES: dict[str, Callable[[Path], Fake]] = {
     "esc50": fake_esc50,
     "urbansound8k": fake_urbansound8k,
@@ -214,6 +229,7 @@ FAKES: dict[str, Callable[[Path], Fake]] = {
     "musdb18": fake_musdb18,
     "dcase2017_task4": fake_dcase2017_task4,
     "fsd50k": fake_fsd50k,
+    "us8k-mixtures": fake_us8k_mixtures,
 }
 
 

@@ -9,11 +9,17 @@ the clips; at the start (LoRA B = 0) policy and reference are bit-identical, so 
 exactly, which the tests check. Multi-process runs (``accelerate launch``) shard each batch and
 average gradients; a batch must split evenly across processes so the average equals the
 one-process loss.
+
+Memory: only LoRA trains, the reference is the same weights with the adapters off, and
+``gradient_checkpointing`` recomputes the denoiser's activations in the backward pass instead of
+keeping them; ``mixed_precision: bf16`` runs the forward passes under bf16 autocast. The peak
+memory and the seconds per step of every run are in the result (and ``align.json``).
 """
 
 from __future__ import annotations
 
 import json
+import resource
 import time
 from pathlib import Path
 from typing import Literal
@@ -24,6 +30,7 @@ from pydantic import BaseModel, Field
 
 from synthio.atomic import write_text_atomic
 from synthio.checkpoint import load_checkpoint, save_checkpoint
+from synthio.errors import SynthioError
 from synthio.progress import console, progress_bar
 from synthio.t2a.base import EncodedAudio
 
@@ -41,6 +48,9 @@ class AlignTrainConfig(BaseModel):
     ema_decay: float | None = Field(None, description="export an exponential moving average of the LoRA weights")
     checkpoint_every: int = Field(50, ge=1)
     seed: int = 0
+    gradient_checkpointing: bool = Field(False, description="recompute the denoiser's activations in the backward pass: less memory, about a third more time per step")
+    mixed_precision: Literal["auto", "no", "bf16"] = Field("auto", description="bf16 autocast of the forward passes; auto: bf16 on CUDA, none on CPU")
+    optimizer: Literal["adamw", "adamw-8bit"] = Field("adamw", description="adamw-8bit: bitsandbytes' 8-bit AdamW (pip install bitsandbytes); LoRA's optimizer states are small, so it saves little")
 
 
 def dpo_loss(policy_w: torch.Tensor, policy_l: torch.Tensor, reference_w: torch.Tensor, reference_l: torch.Tensor, beta: float) -> torch.Tensor:
@@ -101,16 +111,58 @@ def step_loss(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of: list[
     return dpo_loss(parts["policy_w"], parts["policy_l"], parts["reference_w"], parts["reference_l"], config.beta).mean()
 
 
-def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of: list[int], prompts: list[str], config: AlignTrainConfig, out: str | Path, accelerator=None) -> dict:
-    """Add LoRA to ``t2a`` and train it (resuming from ``OUT/checkpoint.pt``); returns measured losses, steps and seconds."""
-    from accelerate import Accelerator
+def make_accelerator():
+    """The process's ``Accelerator`` (``accelerate launch`` sets the processes); a long process-group timeout, as the main process generates alone while the others wait."""
+    from datetime import timedelta
 
+    from accelerate import Accelerator
+    from accelerate.utils import InitProcessGroupKwargs
+
+    return Accelerator(cpu=not torch.cuda.is_available(), kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(hours=12))])
+
+
+def uses_bf16(config: AlignTrainConfig, device: torch.device) -> bool:
+    """Whether the forward passes run under bf16 autocast (``auto``: on CUDA only)."""
+    return config.mixed_precision == "bf16" or (config.mixed_precision == "auto" and device.type == "cuda")
+
+
+def make_optimizer(config: AlignTrainConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    """AdamW, or bitsandbytes' 8-bit AdamW when configured (and installed)."""
+    if config.optimizer == "adamw-8bit":
+        try:
+            import bitsandbytes
+        except ImportError:
+            raise SynthioError("train.optimizer: adamw-8bit needs bitsandbytes: pip install bitsandbytes, or set optimizer: adamw") from None
+        return bitsandbytes.optim.AdamW8bit(params, lr=config.learning_rate, weight_decay=0.0)
+    return torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
+
+
+def set_gradient_checkpointing(network: torch.nn.Module, enabled: bool) -> None:
+    """Switch activation recomputation of a diffusers denoiser on or off; raise if it has none."""
+    if not enabled and not getattr(network, "gradient_checkpointing", False):
+        return
+    if not getattr(network, "_supports_gradient_checkpointing", False):
+        raise SynthioError(f"{type(network).__name__} does not support gradient checkpointing; set train.gradient_checkpointing: false")
+    network.enable_gradient_checkpointing() if enabled else network.disable_gradient_checkpointing()
+
+
+def peak_memory(device: torch.device) -> tuple[float, str]:
+    """Peak memory in MiB and what it measures: CUDA's allocator peak since the last reset, or the process's peak resident set on CPU."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20, "torch.cuda.max_memory_allocated over the training steps"
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "peak resident set size of the whole process so far (getrusage; CPU)"
+
+
+def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of: list[int], prompts: list[str], config: AlignTrainConfig, out: str | Path, accelerator=None) -> dict:
+    """Add LoRA to ``t2a`` and train it (resuming from ``OUT/checkpoint.pt``); returns measured losses, steps, seconds and peak memory."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    accelerator = accelerator or Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="bf16" if torch.cuda.is_available() else "no")
+    accelerator = accelerator or make_accelerator()
     torch.manual_seed(config.seed)
     params = t2a.add_lora(rank=config.lora_rank)
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.0)
+    optimizer = make_optimizer(config, params)
+    device = params[0].device
+    bf16 = uses_bf16(config, device)
     ema = [p.detach().clone() for p in params] if config.ema_decay else None
     before = measure(t2a, winners, losers, winner_of, prompts, config.beta, config.seed)
     start, history, seconds = 0, [], 0.0
@@ -131,14 +183,17 @@ def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of:
         if accelerator.is_main_process:
             save_checkpoint(checkpoint, {"lora": [p.detach() for p in params], "ema": ema, "optimizer": optimizer.state_dict(), "step": step, "history": history, "seconds": seconds})
 
-    started = time.time()
+    set_gradient_checkpointing(t2a.network, config.gradient_checkpointing)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    started = loop_started = time.time()
     with progress_bar() as progress:
         task = progress.add_task(f"align ({config.objective})", total=config.steps, completed=start, status="")
         for step in range(start, config.steps):
             optimizer.zero_grad(set_to_none=True)
             total = 0.0
             for micro in range(config.grad_accum):
-                with accelerator.autocast():
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                     loss = step_loss(t2a, winners, losers, winner_of, prompts, config, step, micro, accelerator.process_index, accelerator.num_processes) / config.grad_accum
                 loss.backward()
                 total += float(accelerator.reduce(loss.detach(), "mean")) if accelerator.num_processes > 1 else float(loss.detach())
@@ -156,7 +211,13 @@ def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of:
                 seconds += time.time() - started
                 started = time.time()
                 save(step + 1)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     seconds += time.time() - started
+    trained = config.steps - start
+    seconds_per_step = (time.time() - loop_started) / trained if trained else None
+    memory, memory_source = peak_memory(device)
+    set_gradient_checkpointing(t2a.network, False)
     if ema is not None:
         with torch.no_grad():
             for p, e in zip(params, ema):
@@ -172,6 +233,14 @@ def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of:
         "after": after,
         "steps": config.steps,
         "train_seconds": round(seconds, 1),
+        "seconds_per_step": seconds_per_step,
+        "peak_memory_mib": round(memory, 1),
+        "peak_memory_source": memory_source,
+        "gradient_checkpointing": config.gradient_checkpointing,
+        "mixed_precision": "bf16" if bf16 else "no",
+        "optimizer": config.optimizer,
+        "lora_parameters": sum(p.numel() for p in params),
+        "processes": accelerator.num_processes,
         "loss_curve": history,
     }
     save(config.steps)

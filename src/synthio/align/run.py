@@ -3,6 +3,10 @@
 The distance is measured in the CLAP audio-embedding space between the real few-shot clips and
 one clip generated per real clip from "Sound of a {label}" at its duration, with the same seeds
 before and after training, so the only thing that changes is the adapter.
+
+Under ``accelerate launch`` (several GPUs) the main process claims the folder, makes the pairs
+and the FD clips while the others wait, every process trains on its share of each batch, and the
+main process writes the adapter and ``align.json`` (docs/backends.md, "On several GPUs").
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field
 
-from synthio.align.dpo import AlignTrainConfig, train_alignment
+from synthio.align.dpo import AlignTrainConfig, make_accelerator, train_alignment
 from synthio.align.pairs import make_pairs, read_losers
 from synthio.atomic import write_text_atomic
 from synthio.audio import fit_duration, read_audio, write_audio
@@ -37,6 +41,10 @@ class AlignConfig(AlignBackends, FewShotSelection):
     sample_steps: int = Field(16, ge=1, description="sampler steps for losers and the FD clips")
     guidance: float = Field(5.0, description="classifier-free guidance for losers and the FD clips")
     train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
+
+    def output_settings(self, exclude: dict | None = None) -> dict:
+        """Gradient checkpointing changes memory, not results: a run may resume with it switched."""
+        return super().output_settings({"train": {"gradient_checkpointing": True}, **(exclude or {})})
 
 
 def few_shot_clips(config: AlignConfig, sample_rate: int, max_seconds: float) -> list[Clip]:
@@ -69,32 +77,45 @@ def align_dataset(config: AlignConfig, t2a=None, clap=None, force: bool = False)
     OUT is claimed and locked first (``synthio.outdir``).
     """
     config.check()
+    accelerator = make_accelerator()
+    if not accelerator.is_main_process:
+        return run_alignment(config, t2a, clap, accelerator)
     with claim_output(config.out, "align", config.output_settings(), inputs=(config.data_dir,), force=force):
-        return run_alignment(config, t2a, clap)
+        return run_alignment(config, t2a, clap, accelerator)
 
 
-def run_alignment(config: AlignConfig, t2a=None, clap=None) -> dict:
-    """Pairs, FD before, training, FD after; skipped when ``align.json`` exists."""
+def run_alignment(config: AlignConfig, t2a=None, clap=None, accelerator=None) -> dict:
+    """Pairs, FD before, training, FD after; skipped when ``align.json`` exists. With several processes only the main one writes."""
+    main = accelerator is None or accelerator.is_main_process
+    wait = accelerator.wait_for_everyone if accelerator is not None and accelerator.num_processes > 1 else lambda: None
     out = config.out
     summary_path = out / "align.json"
+    wait()
     if summary_path.exists():
         console.print(f"{summary_path} exists: alignment already done (delete the folder to redo it)")
         return json.loads(summary_path.read_text())
     started = time.time()
-    out.mkdir(parents=True, exist_ok=True)
     t2a = t2a if t2a is not None else load_t2a(config.t2a)
-    clap = clap if clap is not None else load_clap(config.clap)
     clips = few_shot_clips(config, t2a.sample_rate, t2a.max_seconds)
-    pairs = make_pairs(t2a, clips, out, config.losers_per_clip, config.seed, config.sample_steps, config.guidance)
-    (out / "samples").mkdir(exist_ok=True)
-    (out / "samples/index.json").write_text(json.dumps([{"file_name": c.file_name, "label": c.label} for c in clips], indent=1))
-    real_embeddings = clap.embed_audio([c.samples for c in clips], t2a.sample_rate).numpy()
-    before = generate_for_fd(t2a, clips, out / "samples/before", config.sample_steps, config.guidance)
-    fd_before = frechet_distance(clap.embed_audio(before, t2a.sample_rate).numpy(), real_embeddings)
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        clap = clap if clap is not None else load_clap(config.clap)
+        pairs = make_pairs(t2a, clips, out, config.losers_per_clip, config.seed, config.sample_steps, config.guidance)
+        (out / "samples").mkdir(exist_ok=True)
+        (out / "samples/index.json").write_text(json.dumps([{"file_name": c.file_name, "label": c.label} for c in clips], indent=1))
+        real_embeddings = clap.embed_audio([c.samples for c in clips], t2a.sample_rate).numpy()
+        before = generate_for_fd(t2a, clips, out / "samples/before", config.sample_steps, config.guidance)
+        fd_before = frechet_distance(clap.embed_audio(before, t2a.sample_rate).numpy(), real_embeddings)
+    wait()
+    if not main:
+        pairs = make_pairs(t2a, clips, out, config.losers_per_clip, config.seed, config.sample_steps, config.guidance)
 
     encoded = t2a.encode([c.samples for c in clips] + read_losers(pairs, t2a.sample_rate), t2a.sample_rate)
     winners, losers = encoded.select(list(range(len(clips)))), encoded.select(list(range(len(clips), len(encoded))))
-    trained = train_alignment(t2a, winners, losers, [p.winner for p in pairs], [p.prompt for p in pairs], config.train, out / "train")
+    trained = train_alignment(t2a, winners, losers, [p.winner for p in pairs], [p.prompt for p in pairs], config.train, out / "train", accelerator)
+    if not main:
+        wait()
+        return json.loads(summary_path.read_text())
     save_lora(t2a.network, out / "adapter.safetensors", metadata={"model": t2a.name, "objective": config.train.objective, "lora_rank": str(config.train.lora_rank)})
 
     after = generate_for_fd(t2a, clips, out / "samples/after", config.sample_steps, config.guidance)
@@ -109,6 +130,14 @@ def run_alignment(config: AlignConfig, t2a=None, clap=None) -> dict:
         "steps": trained["steps"],
         "seconds": round(time.time() - started, 1),
         "train_seconds": trained["train_seconds"],
+        "seconds_per_step": trained["seconds_per_step"],
+        "peak_memory_mib": trained["peak_memory_mib"],
+        "peak_memory_source": trained["peak_memory_source"],
+        "gradient_checkpointing": trained["gradient_checkpointing"],
+        "mixed_precision": trained["mixed_precision"],
+        "optimizer": trained["optimizer"],
+        "lora_parameters": trained["lora_parameters"],
+        "processes": trained["processes"],
         "clips": len(clips),
         "pairs": len(pairs),
         "model": t2a.name,
@@ -116,4 +145,5 @@ def run_alignment(config: AlignConfig, t2a=None, clap=None) -> dict:
         "config": config.model_dump(mode="json"),
     }
     write_text_atomic(summary_path, json.dumps(summary, indent=2))
+    wait()
     return summary

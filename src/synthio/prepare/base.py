@@ -81,16 +81,22 @@ class Recipe:
     archive: str
     layout: tuple[str, ...]
     columns: tuple[str, ...]
-    collect: Callable[[Path, Recipe], Plan]
+    collect: Callable[..., Plan]  # (src, recipe, **options) -> Plan
     notes: str = ""
+    options: tuple[tuple[str, str], ...] = ()  # (name, help) of the keyword options ``collect`` takes, if any
 
-    def prepare(self, src: str | Path, out: str | Path, force: bool = False) -> Path:
-        """Check ``src``, then write the audiofolder into ``out`` (resumable, idempotent); return ``out``."""
+    def prepare(self, src: str | Path, out: str | Path, force: bool = False, options: dict | None = None) -> Path:
+        """Check ``src``, then write the audiofolder into ``out`` (resumable, idempotent); return ``out``. ``options``: the recipe's own (None values ignored)."""
         src = Path(src)
+        options = {k: v for k, v in (options or {}).items() if v is not None}
+        unknown = sorted(set(options) - {name for name, _ in self.options})
+        if unknown:
+            accepted = ", ".join(name for name, _ in self.options) or "none"
+            raise SynthioError(f"{self.name} takes no option {', '.join(unknown)} (its options: {accepted})")
         if not src.is_dir():
             raise self.missing(src, "is not a folder")
-        plan = self.collect(src, self)
-        settings = {"recipe": self.name, "src": str(src.resolve())}
+        plan = self.collect(src, self, **options)
+        settings = {"recipe": self.name, "src": str(src.resolve()), **({"options": options} if options else {})}
         with claim_output(out, "prepare", settings, inputs=(src,), force=force):
             return write_audiofolder(Path(out), plan, plan.columns or self.columns, self.name)
 

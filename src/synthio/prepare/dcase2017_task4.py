@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+from synthio.dataset import LABEL_SEPARATOR
 from synthio.prepare.base import Copy, Plan, Recipe, SourceFormatError, read_table, relative
 
 PARTS = {
@@ -55,7 +56,7 @@ def collect(src: Path, recipe: Recipe) -> Plan:
             if path is None:
                 skipped.append((str(folder / f"Y{name}"), f"missing (listed in {relative(src, listing)}; its YouTube video may be gone)"))
                 continue
-            items.append(Copy(path, relative(src, path), {"labels": ";".join(sorted(labels)), "split": split}))
+            items.append(Copy(path, relative(src, path), {"labels": LABEL_SEPARATOR.join(sorted(labels)), "split": split}))
     return Plan(items, skipped)
 
 

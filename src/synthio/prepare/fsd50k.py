@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from synthio.dataset import LABEL_SEPARATOR
 from synthio.prepare.base import Copy, Plan, Recipe, SourceFormatError, read_table
 
 TRUTH = "FSD50K.ground_truth"
@@ -36,7 +37,7 @@ def collect(src: Path, recipe: Recipe) -> Plan:
         recipe.require(src, folder, kind="folder")
         for r in rows:
             name = f"{folder}/{r['fname']}.wav"
-            labels = ";".join(label.strip() for label in r["labels"].split(",") if label.strip())
+            labels = LABEL_SEPARATOR.join(label.strip() for label in r["labels"].split(",") if label.strip())
             items.append(Copy(src / name, name, {"labels": labels, "split": split_of(r), "freesound_id": r["fname"]}))
     recipe.check_listed(src, (i.path for i in items), f"{TRUTH}/dev.csv and eval.csv")
     return Plan(items)

@@ -8,6 +8,10 @@ config) on the discrete DDPM schedule, onto which ``t`` in (0, 1) is mapped.
 Pitfall: with ``num_waveforms_per_prompt > 1`` the pipeline re-ranks each prompt's outputs by
 CLAP score, so output ``j`` is no longer the ``j``-th seed's. This adapter never asks for more
 than one waveform per prompt; it repeats prompts itself (``expand_per_prompt``).
+
+Sampling is batched (one pipeline call per duration: the text encoders and GPT-2 once per call,
+one UNet forward per step for the whole batch); ``sampler`` swaps the checkpoint's DDIM for
+DPM-Solver++ or UniPC (same noise schedule, far fewer steps) and ``steps`` fixes the step count.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 import torch
 
 from synthio.audio import fit_duration
+from synthio.config import ConfigError
 from synthio.device import default_dtype
 from synthio.t2a.base import (
     EncodedAudio,
@@ -29,16 +34,26 @@ from synthio.t2a.base import (
 from synthio.t2a.lora import inject_lora, lora_disabled
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
+SAMPLERS = {"ddim": ("DDIMScheduler", {}), "dpmpp-2m": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}), "unipc": ("UniPCMultistepScheduler", {})}
 
 
 class AudioLDM2T2A:
     """An ``AudioLDM2Pipeline`` behind the ``TextToAudio`` protocol (mel from the vocoder's own geometry)."""
 
-    def __init__(self, pipeline, device: str = "cpu", name: str = "audioldm2", max_seconds: float = 10.24, n_fft: int = 1024):
+    def __init__(self, pipeline, device: str = "cpu", name: str = "audioldm2", max_seconds: float = 10.24, n_fft: int = 1024, sampler: str | None = None, steps: int | None = None):
+        import diffusers
         from transformers.audio_utils import mel_filter_bank
 
         self.pipeline = pipeline.to(device)
         self.pipeline.set_progress_bar_config(disable=True)
+        if sampler is not None:
+            if sampler not in SAMPLERS:
+                raise ConfigError(f"t2a sampler {sampler!r} is not one of AudioLDM2's: {', '.join(SAMPLERS)} (or leave it out for the checkpoint's own)")
+            scheduler, options = SAMPLERS[sampler]
+            self.pipeline.scheduler = getattr(diffusers, scheduler).from_config(pipeline.scheduler.config, **options)
+        if steps is not None and steps < 1:
+            raise ConfigError(f"t2a steps must be at least 1, not {steps}")
+        self.sampler, self.steps = sampler, steps
         self.device = device
         self.name = name
         self.max_seconds = max_seconds
@@ -54,7 +69,7 @@ class AudioLDM2T2A:
             module.requires_grad_(False).eval()
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str = "cpu", dtype: torch.dtype | None = None) -> AudioLDM2T2A:
+    def from_pretrained(cls, path: str | Path, device: str = "cpu", dtype: torch.dtype | None = None, sampler: str | None = None, steps: int | None = None) -> AudioLDM2T2A:
         """Load from a local folder (``model_index.json``); never downloads."""
         from diffusers import AudioLDM2Pipeline
 
@@ -62,12 +77,13 @@ class AudioLDM2T2A:
         if not (path / "model_index.json").is_file():
             raise FileNotFoundError(f"{path} is not a diffusers pipeline folder (no model_index.json); download cvssp/audioldm2 once and pass its path")
         pipeline = AudioLDM2Pipeline.from_pretrained(path, local_files_only=True, torch_dtype=dtype or default_dtype(device))
-        return cls(pipeline, device=device, name=f"audioldm2:{path.name}")
+        return cls(pipeline, device=device, name=f"audioldm2:{path.name}", sampler=sampler, steps=steps)
 
     @torch.no_grad()
     def sample(self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int]) -> list[np.ndarray]:
-        """Mono waveforms at ``sample_rate``; item ``i`` from ``prompts[i]``, ``seconds[i]``, ``seeds[i]``."""
+        """Mono waveforms at ``sample_rate``; item ``i`` from ``prompts[i]``, ``seconds[i]``, ``seeds[i]`` (``steps`` unless the backend fixes its own)."""
         check_sample_args(prompts, seconds, seeds, self.max_seconds)
+        steps = self.steps or steps
         out: list[np.ndarray | None] = [None] * len(prompts)
         for duration, index in group_by_duration(seconds):
             audio = self.pipeline(

@@ -2,8 +2,9 @@ import csv
 import json
 
 import numpy as np
+import pytest
 
-from synthio.pretraining.corpus.base import CorpusItem, build_corpus, build_source
+from synthio.pretraining.corpus.base import CorpusItem, build_corpus, build_source, corpus_stats
 
 
 class Fake:
@@ -63,3 +64,65 @@ def test_killed_build_resumes_without_duplicates_or_rerendering(tmp_path):
     third = Fake()
     build_corpus([third], out)
     assert third.rendered == []
+
+
+class Needs(Fake):
+    def __init__(self, name, requires):
+        super().__init__(n=1)
+        self.name, self.requires = name, requires
+
+
+def test_install_line_names_exactly_the_missing_packages(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from synthio.pretraining.corpus.base import install_line, missing_packages
+
+    (tmp_path / "present").mkdir()
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/" + name if name == "here-tool" else None)
+    sources = [Needs("a", {"pkg-present": str(tmp_path / "present"), "pkg-gone": str(tmp_path / "gone")}),
+               Needs("b", {"pkg-gone": str(tmp_path / "gone"), "pkg-tool": "absent-tool", "pkg-here": "here-tool"}), Fake()]
+    assert missing_packages(sources) == ["pkg-gone", "pkg-tool"]
+    assert install_line(sources) == "apt-get install -y pkg-gone pkg-tool"
+    assert install_line([Fake()]) is None
+    build_corpus(sources, tmp_path / "c")
+    assert "apt-get install -y pkg-gone pkg-tool" in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_stats_per_source_are_written(tmp_path):
+    out = build_corpus([Fake(n=3)], tmp_path / "c")
+    stats = json.loads((out / "corpus_stats.json").read_text())
+    assert stats["fake"]["clips"] == 3 and stats["fake"]["distinct_captions"] == 3
+    assert abs(stats["fake"]["hours"] - 3 * 0.5 / 3600) < 1e-3 and stats["total"]["sources"] == 1
+
+
+class Repeats(Fake):
+    """A source whose keys (or yielded items) repeat one key."""
+
+    def __init__(self, name, keys, yields=None):
+        super().__init__(n=len(keys))
+        self.name, self._keys, self._yields = name, keys, yields or keys
+
+    def keys(self):
+        return list(self._keys)
+
+    def items(self, skip):
+        for key in self._yields:
+            if key not in skip:
+                yield CorpusItem(key, "tone", "Sound of a tone", (0.3 * np.sin(np.arange(8000) / 4)).astype(np.float32), 16000)
+
+
+def test_a_source_with_a_repeated_key_is_refused_before_it_overwrites_a_file(tmp_path):
+    with pytest.raises(ValueError, match=r"source twice has 1 keys shared by several items.*: bell"):
+        build_source(Repeats("twice", ["bell", "door", "bell"]), tmp_path)
+    assert not (tmp_path / "twice").exists()
+    with pytest.raises(ValueError, match="source sneaky yielded the key bell twice"):
+        build_source(Repeats("sneaky", ["bell", "door"], yields=["bell", "door", "bell"]), tmp_path)
+
+
+def test_total_distinct_captions_count_each_caption_once_across_sources(tmp_path):
+    one, two = Repeats("one", ["a", "b"]), Repeats("two", ["a"])
+    build_corpus([one, two], tmp_path)
+    stats = corpus_stats([one, two], tmp_path)
+    captions = [json.loads(line)["caption"] for name in ("one", "two") for line in (tmp_path / f"{name}.rows.jsonl").read_text().splitlines()]
+    assert len(captions) == 3 and stats["one"]["distinct_captions"] == 1 and stats["two"]["distinct_captions"] == 1
+    assert stats["total"]["distinct_captions"] == len(set(captions)) == 1 and stats["total"]["clips"] == 3

@@ -25,3 +25,18 @@ def test_sonic_pi_and_hydrogen_names(tmp_path):
     assert Hydrogen(tmp_path).describe(tmp_path / "101450__menegass__tomh.wav") == ("tom drum", "Sound of a tom drum hit")
     assert Hydrogen(tmp_path).describe(tmp_path / "weird_noise.wav") is None
     assert "apt-get install" in Hydrogen(tmp_path / "nope").available()
+
+
+def test_files_that_share_a_stem_keep_their_suffix_in_the_key(tmp_path):
+    from synthio.pretraining.corpus.base import build_source
+    from synthio.pretraining.corpus.effects import NamedEffects
+
+    (tmp_path / "sfx").mkdir()
+    for name in ("bell.ogg", "bell.wav", "door.ogg"):
+        tone(tmp_path / "sfx" / name)
+    source = NamedEffects("named", tmp_path / "sfx", "test", "")
+    assert source.keys() == ["bell.ogg", "bell.wav", "door"]
+    out = tmp_path / "out"
+    out.mkdir()
+    assert build_source(source, out) == 3
+    assert sorted(p.name for p in (out / "named").iterdir()) == ["bell.ogg.flac", "bell.wav.flac", "door.flac"]

@@ -12,12 +12,15 @@ import csv
 import io
 import json
 import os
+import shutil
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import soundfile as sf
 import torch
 
 from synthio.atomic import write_text_atomic
@@ -39,16 +42,26 @@ class CorpusItem:
 
 
 class Source(Protocol):
-    """A corpus source: ``available()`` says why not when it cannot run; ``items()`` yields clips."""
+    """A corpus source: ``available()`` says why not when it cannot run; ``items()`` yields clips.
+
+    ``requires`` maps each Debian package the source reads to a path it installs (or a program
+    name on PATH), so that a build can name the packages that are missing.
+    """
 
     name: str
     licence: str
+    requires: dict[str, str]
 
     def available(self) -> str | None: ...
 
     def keys(self) -> list[str]: ...
 
     def items(self, skip: set[str]) -> Iterator[CorpusItem]: ...
+
+
+def article(noun: str) -> str:
+    """``"an"`` before a vowel sound, else ``"a"``: "an oboe", "an old man", "a dog"."""
+    return "an" if noun[:1].lower() in "aeiou" else "a"
 
 
 def caption_for(text: str, samples: np.ndarray, sample_rate: int) -> str:
@@ -70,14 +83,21 @@ def _read_rows(path: Path) -> list[dict]:
 
 
 def build_source(source: Source, out: Path, sample_rate: int = 16000, max_seconds: float = 4.0) -> int:
-    """Write every item of one source not yet written; return the number of rows it has."""
+    """Write every item of one source not yet written; return the number of rows it has. Two items with one key (one file) are refused."""
+    keys = source.keys()
+    repeated = sorted(key for key, count in Counter(keys).items() if count > 1)
+    if repeated:
+        raise ValueError(f"corpus source {source.name} has {len(repeated)} keys shared by several items, which would overwrite each other's file {out / source.name}/KEY.flac: {', '.join(repeated[:5])}")
     rows_path = out / f"{source.name}.rows.jsonl"
     rows = _read_rows(rows_path)
     rows_path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    done = {r["key"] for r in rows}
+    done, written = {r["key"] for r in rows}, set()
     max_samples = int(max_seconds * sample_rate)
     with open(rows_path, "a") as f:
-        for item in track(source.items(done), f"corpus: {source.name}", total=max(0, len(source.keys()) - len(done))):
+        for item in track(source.items(done), f"corpus: {source.name}", total=max(0, len(keys) - len(done))):
+            if item.key in done or item.key in written:
+                raise ValueError(f"corpus source {source.name} yielded the key {item.key} twice (or one already written), which would overwrite {out / source.name}/{item.key}.flac")
+            written.add(item.key)
             if item.sample_rate != sample_rate:
                 raise ValueError(f"{source.name} yielded {item.key} at {item.sample_rate} Hz, expected {sample_rate}")
             samples = item.samples[:max_samples] if len(item.samples) > max_samples else item.samples
@@ -85,7 +105,8 @@ def build_source(source: Source, out: Path, sample_rate: int = 16000, max_second
                 continue
             file_name = f"{source.name}/{item.key}.flac"
             write_audio(out / file_name, samples, sample_rate)
-            row = {"key": item.key, "file_name": file_name, "label": item.label, "caption": caption_for(item.text, samples, sample_rate), "source": source.name}
+            row = {"key": item.key, "file_name": file_name, "label": item.label, "caption": caption_for(item.text, samples, sample_rate), "source": source.name,
+                   "text": item.text, "seconds": round(len(samples) / sample_rate, 4)}
             f.write(json.dumps(row) + "\n")
             f.flush()
             os.fsync(f.fileno())
@@ -94,10 +115,46 @@ def build_source(source: Source, out: Path, sample_rate: int = 16000, max_second
     return len(rows)
 
 
+def missing_packages(sources: list[Source]) -> list[str]:
+    """The Debian packages the sources need whose file (or program) is not on this machine, sorted, each once."""
+    missing = set()
+    for source in sources:
+        for package, need in getattr(source, "requires", {}).items():
+            present = Path(need).exists() if "/" in need else shutil.which(need) is not None
+            if not present:
+                missing.add(package)
+    return sorted(missing)
+
+
+def install_line(sources: list[Source]) -> str | None:
+    """The one ``apt-get install`` line that brings every missing package, or None when nothing is missing."""
+    missing = missing_packages(sources)
+    return "apt-get install -y " + " ".join(missing) if missing else None
+
+
+def corpus_stats(sources: list[Source], out: str | Path) -> dict[str, dict]:
+    """Per source: clips, hours and distinct captions in the built folder, plus a ``total`` entry."""
+    out = Path(out)
+    stats = {}
+    for source in sources:
+        rows = _read_rows(out / f"{source.name}.rows.jsonl")
+        if not rows:
+            continue
+        seconds = sum(r["seconds"] if "seconds" in r else sf.info(str(out / r["file_name"])).duration for r in rows)
+        stats[source.name] = {"clips": len(rows), "hours": round(seconds / 3600, 3), "distinct_captions": len({r["caption"] for r in rows}), "licence": source.licence}
+    captions = {r["caption"] for source in sources for r in _read_rows(out / f"{source.name}.rows.jsonl")}
+    stats["total"] = {"clips": sum(s["clips"] for s in stats.values()), "hours": round(sum(s["hours"] for s in stats.values()), 3),
+                      "distinct_captions": len(captions), "sources": len(stats)}
+    return stats
+
+
 def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 16000, max_seconds: float = 4.0) -> Path:
-    """Build every available source (skipping finished ones), then write ``metadata.csv``."""
+    """Build every available source (skipping finished ones), then write ``metadata.csv`` and ``corpus_stats.json``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    line = install_line(sources)
+    if line:
+        say("some sources are missing; to add them run:", line)
     for source in sources:
         reason = source.available()
         if reason:
@@ -114,6 +171,12 @@ def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 1600
     writer.writeheader()
     writer.writerows(rows)
     write_text_atomic(out / "metadata.csv", buffer.getvalue())
+    stats = corpus_stats(sources, out)
+    write_text_atomic(out / "corpus_stats.json", json.dumps(stats, indent=2) + "\n")
+    for name, entry in stats.items():
+        console.print(f"{name}: {entry['clips']} clips, {entry['hours']:.2f} h, {entry['distinct_captions']} distinct captions")
+    if line:
+        say("skipped sources need:", line)
     return out
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 from synthio.audio import AudioError, read_audio
-from synthio.pretraining.corpus.base import CorpusItem
+from synthio.pretraining.corpus.base import CorpusItem, article
 from synthio.progress import say
 
 SONIC_PI_PREFIXES = {
@@ -27,20 +28,24 @@ def _words(stem: str) -> list[str]:
 class FileSource:
     """Audio files under ``root`` matching ``pattern``; ``describe(path)`` gives (label, text) or None to skip."""
 
-    def __init__(self, name: str, root: Path, pattern: str, licence: str):
+    def __init__(self, name: str, root: Path, pattern: str, licence: str, package: str = ""):
         self.name, self.root, self.pattern, self.licence = name, Path(root), pattern, licence
+        self.requires = {package: str(self.root)} if package else {}
 
     def describe(self, path: Path) -> tuple[str, str] | None:
         raise NotImplementedError
 
     def available(self) -> str | None:
-        return None if self.root.is_dir() else f"{self.root} not found (apt-get install the package)"
+        return None if self.root.is_dir() else f"{self.root} not found (apt-get install {' '.join(self.requires) or 'the package'})"
 
     def _files(self) -> list[Path]:
         return sorted(p for p in self.root.rglob(self.pattern) if self.describe(p) is not None)
 
     def keys(self) -> list[str]:
-        return [re.sub(r"[^A-Za-z0-9_.-]+", "_", p.relative_to(self.root).with_suffix("").as_posix().replace("/", "__")) for p in self._files()]
+        """Each file's path under ``root`` without its suffix (``animals__frog``), or with it where files share a stem (``bell.ogg``, ``bell.wav``)."""
+        paths = [p.relative_to(self.root) for p in self._files()]
+        stems = Counter(p.with_suffix("") for p in paths)
+        return [re.sub(r"[^A-Za-z0-9_.-]+", "_", (p.with_suffix("") if stems[p.with_suffix("")] == 1 else p).as_posix().replace("/", "__")) for p in paths]
 
     def items(self, skip: set[str]) -> Iterator[CorpusItem]:
         for key, path in zip(self.keys(), self._files()):
@@ -59,7 +64,7 @@ class Tuxpaint(FileSource):
     """``tuxpaint-stamps-default``: ``NAME.ogg`` sound effects whose ``NAME.txt`` first line describes them ("A frog.")."""
 
     def __init__(self, root: Path = Path("/usr/share/tuxpaint/stamps")):
-        super().__init__("tuxpaint", root, "*.ogg", "GPL-2")
+        super().__init__("tuxpaint", root, "*.ogg", "GPL-2", "tuxpaint-stamps-default")
 
     def describe(self, path: Path) -> tuple[str, str] | None:
         if "_desc" in path.stem:
@@ -78,21 +83,21 @@ class SonicPi(FileSource):
     """``sonic-pi-samples``: ``bd_haus.flac`` -> "Sound of a bass drum (haus)"."""
 
     def __init__(self, root: Path = Path("/usr/share/sonic-pi/samples")):
-        super().__init__("sonic_pi", root, "*.flac", "CC0 / CC-BY (see the package's copyright file)")
+        super().__init__("sonic_pi", root, "*.flac", "CC0 / CC-BY (see the package's copyright file)", "sonic-pi-samples")
 
     def describe(self, path: Path) -> tuple[str, str] | None:
         prefix, _, rest = path.stem.partition("_")
         family = SONIC_PI_PREFIXES.get(prefix, prefix)
         detail = " ".join(_words(rest))
         label = family or detail or path.stem
-        return label, f"Sound of a {label}" + (f" ({detail})" if detail and family else "")
+        return label, f"Sound of {article(label)} {label}" + (f" ({detail})" if detail and family else "")
 
 
 class Hydrogen(FileSource):
     """``hydrogen-drumkits``: drum samples named after their instrument -> "Sound of a snare drum hit"."""
 
     def __init__(self, root: Path = Path("/usr/share/hydrogen/data/drumkits")):
-        super().__init__("hydrogen", root, "*.wav", "GPL-2+ and others (see the package's copyright file)")
+        super().__init__("hydrogen", root, "*.wav", "GPL-2+ and others (see the package's copyright file)", "hydrogen-drumkits")
 
     def describe(self, path: Path) -> tuple[str, str] | None:
         words = _words(path.stem)

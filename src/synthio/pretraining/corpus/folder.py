@@ -23,6 +23,7 @@ class FolderSource:
 
     def __init__(self, name: str, root: Path, where: dict[str, set[str]], text: Callable[[dict], str], licence: str):
         self.name, self.root, self.where, self.text, self.licence = name, Path(root), where, text, licence
+        self.requires: dict[str, str] = {}
 
     def available(self) -> str | None:
         return None if (self.root / "metadata.csv").is_file() else f"{self.root}/metadata.csv not found"
