@@ -143,8 +143,8 @@ def console_errors(events: list[dict]) -> list[str]:
     return errors
 
 
-def check_page(page: Path, screenshot: Path | None = None, width: int = 1280, height: int = 900) -> dict:
-    """Load ``page`` from disk, run the checks in it, collect console errors; write a full-page PNG to ``screenshot`` if given."""
+def check_page(page: Path, screenshot: Path | None = None, width: int = 1280, height: int = 900, full_page: bool = True) -> dict:
+    """Load ``page`` from disk, run the checks in it, collect console errors; write a PNG to ``screenshot`` if given (the whole page, or the first ``height`` pixels)."""
     page = Path(page).resolve()
     if not page.is_file():
         raise FileNotFoundError(f"{page}: no such page")
@@ -164,7 +164,8 @@ def check_page(page: Path, screenshot: Path | None = None, width: int = 1280, he
                 raise RuntimeError(f"the checks failed to run: {result['exceptionDetails']}")
             checks = result["result"]["value"]
             if screenshot is not None:
-                shot = tools.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session=session)
+                tools.send("Runtime.evaluate", {"expression": "document.querySelectorAll('input.filter').forEach(box => { box.value = ''; box.dispatchEvent(new Event('input')); }); window.scrollTo(0, 0)"}, session=session)
+                shot = tools.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": full_page}, session=session)
                 Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
                 Path(screenshot).write_bytes(base64.b64decode(shot["data"]))
             tools.send("Runtime.evaluate", {"expression": "0"}, session=session)
@@ -181,9 +182,10 @@ def main() -> int:
     parser.add_argument("--screenshot", type=Path, help="write a full-page PNG here")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=900)
+    parser.add_argument("--viewport-only", action="store_true", help="screenshot the first --height pixels, not the whole page")
     args = parser.parse_args()
     try:
-        checks = check_page(args.page, args.screenshot, args.width, args.height)
+        checks = check_page(args.page, args.screenshot, args.width, args.height, full_page=not args.viewport_only)
     except BrowserMissing as error:
         print(error, file=sys.stderr)
         return 2
