@@ -103,7 +103,7 @@ def assert_same_output(out: Path, reference: Path) -> None:
     for row, want in zip(rows, expected):
         assert {k: row[k] for k in ("caption", "label", "seed", "round", "parent_id", "kept")} == {k: want[k] for k in ("caption", "label", "seed", "round", "parent_id", "kept")}
         assert row["clap_score"] == pytest.approx(want["clap_score"], abs=1e-5) and row["clap_margin"] == pytest.approx(want["clap_margin"], abs=1e-5)
-        np.testing.assert_allclose(read_audio(out / "work" / row["file"], 16000), read_audio(reference / "work" / want["file"], 16000), atol=1e-5)
+        np.testing.assert_allclose(read_audio(out / "work" / row["file"], 16000), read_audio(reference / "work" / want["file"], 16000), atol=1e-4)
     assert sorted(p.name for p in (out / "audio").iterdir()) == sorted(p.name for p in (reference / "audio").iterdir())
 
 

@@ -48,6 +48,7 @@ SYNTHETIC_METHODS: dict[str, dict] = {
     "no-reflection": {"reflection_rounds": 0},
     "no-mixcap": {"captions": "llm"},
     "no-dpo": {"align": "none"},
+    "synthio-variations": {"init_strength": 0.5},  # half the steps from each real clip, noised halfway: a midpoint of the diversity-fidelity trade-off
 }
 RETRIEVAL = "retrieval"
 

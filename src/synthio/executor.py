@@ -64,8 +64,12 @@ class LocalExecutor:
 
 
 def sample_batch(t2a, batch: tuple) -> list:
-    """Task: ``t2a.sample(prompts, seconds, steps, guidance, seeds)`` for one batch."""
-    return t2a.sample(*batch)
+    """Task: ``t2a.sample(prompts, seconds, steps, guidance, seeds[, init_audio, init_strength])`` for one batch (the init clips travel in it as arrays)."""
+    prompts, seconds, steps, guidance, seeds, *init = batch
+    if not init:
+        return t2a.sample(prompts, seconds, steps, guidance, seeds)
+    init_audio, init_strength = init
+    return t2a.sample(prompts, seconds, steps, guidance, seeds, init_audio=init_audio, init_strength=init_strength)
 
 
 def match_batch(clap, batch: tuple):

@@ -21,14 +21,16 @@ import json
 import math
 import shutil
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from synthio.align.dpo import AlignTrainConfig
 from synthio.atomic import cached_json, remove_temporaries, write_atomic, write_text_atomic
-from synthio.audio import read_audio, write_audio
+from synthio.audio import fit_duration, read_audio, resample, write_audio
 from synthio.backends import PipelineBackends, load_captioner, load_clap, load_llm, load_t2a
 from synthio.clap.base import template_prompt
 from synthio.config import ConfigError
@@ -65,6 +67,7 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
     threshold_percentile: float = Field(10.0, ge=0.0, le=100.0, description="auto threshold: this percentile of the real clips' own-label scores (or margins)")
     reflection_rounds: int = Field(2, ge=0, le=15, description="self-reflection rounds (rewrite rejected captions, regenerate, refilter)")
     sample_steps: int = Field(16, ge=1, description="sampler steps per clip")
+    init_strength: float = Field(1.0, gt=0, le=1, description="variations: start each clip from its real clip noised to this strength and run that share of the steps (1 = from pure noise; small = close to the real clip)")
     guidance: float = 5.0
     batch_size: int = Field(16, ge=1, description="clips generated per model call")
     executor: Literal["local", "ray"] = Field("local", description="where generation and CLAP scoring run: local (this process) or ray (model actors on a Ray cluster; pip install 'synthio[ray]'; docs/pipeline.md)")
@@ -344,8 +347,13 @@ def clip_seconds(clip: Clip, config: AugmentConfig) -> float:
     return min(clip.seconds, config.max_clip_seconds)
 
 
+def init_clip(clip: Clip, sample_rate: int, config: AugmentConfig) -> np.ndarray:
+    """A real clip as a variation's starting point: at the T2A's ``sample_rate``, exactly as long as its synthetic clip."""
+    return fit_duration(resample(clip.samples, clip.sample_rate, sample_rate), max(1, round(clip_seconds(clip, config) * sample_rate)), "pad")
+
+
 def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path, config: AugmentConfig, executor: Executor | None = None) -> None:
-    """Generate every job without a ``generated`` event (duration = its real clip's), recording each after its file is complete.
+    """Generate every job without a ``generated`` event (duration = its real clip's; with ``init_strength`` < 1 a variation of that clip), recording each after its file is complete.
 
     Hidden temp files left in ``work/clips`` by a killed run are removed first (the output lock
     guarantees no other run is writing them).
@@ -362,7 +370,8 @@ def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path
     with progress_bar() as progress:
         task = progress.add_task("generate", total=len(todo), status="")
         chunks = [todo[start : start + config.batch_size] for start in range(0, len(todo), config.batch_size)]
-        batches = [([job["caption"] for job in chunk], [clip_seconds(clips[job["index"]], config) for job in chunk], config.sample_steps, config.guidance, [job["seed"] for job in chunk]) for chunk in chunks]
+        plain = [([job["caption"] for job in chunk], [clip_seconds(clips[job["index"]], config) for job in chunk], config.sample_steps, config.guidance, [job["seed"] for job in chunk]) for chunk in chunks]
+        batches: Iterable[tuple] = plain if config.init_strength == 1 else ((*batch, [init_clip(clips[job["index"]], t2a.sample_rate, config) for job in chunk], config.init_strength) for batch, chunk in zip(plain, chunks))
         for k, waves in (executor or LocalExecutor()).map("t2a", t2a, sample_batch, batches):
             chunk = chunks[k]
             rows = []
@@ -370,7 +379,8 @@ def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path
                 name = f"clips/{job['id']}.wav"
                 write_audio(work / name, wave, t2a.sample_rate)
                 clip = clips[job["index"]]
-                rows.append({**job, "event": "generated", "file": name, "label": LABEL_SEPARATOR.join(job["labels"]) if "labels" in job else clip.label, "parent_file": clip.file_name, "seconds": clip_seconds(clip, config)})
+                label = LABEL_SEPARATOR.join(job["labels"]) if "labels" in job else clip.label
+                rows.append({**job, "event": "generated", "file": name, "label": label, "parent_file": clip.file_name, "seconds": clip_seconds(clip, config), "init_strength": config.init_strength})
             log.append(rows)
             progress.update(task, advance=len(chunk))
 
@@ -423,6 +433,6 @@ def write_output(out: Path, work: Path, clips: list[Clip], state: dict[str, dict
     for row in kept:
         writer.writerow({"file_name": f"audio/{Path(row['file']).name}", label_column: row["label"], "caption": row["caption"], "clap_score": f"{row['clap_score']:.4f}", "round": row["round"], "parent_file": row["parent_file"]})
     write_text_atomic(out / "metadata.csv", buffer.getvalue())
-    fields = ["id", "file", "label", *(["labels"] if multi_label else []), "caption", "parent_id", "parent_file", "seed", "round", "seconds", "clap_score", "clap_margin", "kept"]
+    fields = ["id", "file", "label", *(["labels"] if multi_label else []), "caption", "parent_id", "parent_file", "seed", "round", "seconds", "init_strength", "clap_score", "clap_margin", "kept"]
     write_text_atomic(out / "manifest.jsonl", "".join(json.dumps({k: row.get(k) for k in fields}) + "\n" for row in state.values()))
     console.print(f"kept {len(kept)} of {len(state)} generated clips")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from synthio.align.dpo import AlignTrainConfig, dpo_loss, implicit_preference, losses, measure, step_loss, train_alignment
+from synthio.align.dpo import AlignTrainConfig, anchored_dpo_loss, dpo_loss, implicit_preference, losses, measure, pair_draws, step_loss, train_alignment
 from tests.align.helpers import small_t2a, toy_pairs
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -84,3 +84,44 @@ def test_two_processes_give_the_one_process_loss(tmp_path):
     assert values[0]["processes"] == 1 and values[1]["processes"] == 2
     assert values[0]["loss"] == pytest.approx(values[1]["loss"], rel=1e-5)
     assert values[0]["grad_norm"] == pytest.approx(values[1]["grad_norm"], rel=1e-4)
+
+
+def test_winner_anchored_dpo_adds_the_mean_winner_loss_exactly():
+    parts = {"policy_w": torch.tensor([0.3, 0.9]), "policy_l": torch.tensor([0.5, 0.4]), "reference_w": torch.tensor([0.1, 0.7]), "reference_l": torch.tensor([0.2, 0.6])}
+    plain = dpo_loss(parts["policy_w"], parts["policy_l"], parts["reference_w"], parts["reference_l"], 20.0).mean()
+    assert torch.equal(anchored_dpo_loss(parts, 20.0, 0.0), plain)
+    assert anchored_dpo_loss(parts, 20.0, 1.0).item() == pytest.approx(plain.item() + 0.6, abs=1e-7)
+    assert anchored_dpo_loss(parts, 20.0, 2.5).item() == pytest.approx(plain.item() + 1.5, abs=1e-6)
+    model = small_t2a()
+    pairs = toy_pairs(model)
+    model.add_lora(rank=2)
+    config = AlignTrainConfig(batch_size=4)
+    anchored = step_loss(model, *pairs, config.model_copy(update={"winner_loss_weight": 1.0}), 0, 0)
+    draw, t, noise = pair_draws(0, 0, 4, tuple(pairs[1].latents.shape[1:]))
+    winner_loss = losses(model, *pairs, (draw % len(pairs[2])).tolist(), t, noise, reference=False)["policy_w"].mean()
+    assert anchored.item() == pytest.approx(step_loss(model, *pairs, config, 0, 0).item() + winner_loss.item(), rel=1e-6)
+
+
+def test_validation_keeps_the_best_step_and_resumes_its_curve(tmp_path):
+    config = AlignTrainConfig(steps=3, batch_size=4, learning_rate=1e-2, checkpoint_every=1)
+    fds = {0: 5.0, 1: 3.0, 2: 3.0, 3: 4.0}
+    called = []
+
+    def validate(step):
+        called.append(step)
+        return fds[step]
+
+    model = small_t2a()
+    result = train_alignment(model, *toy_pairs(model), config.model_copy(update={"steps": 2}), tmp_path / "a", validate=validate, validate_every=1)
+    assert result["validation"]["curve"] == [[0, 5.0], [1, 3.0], [2, 3.0]] and called == [0, 1, 2]
+    model = small_t2a()
+    result = train_alignment(model, *toy_pairs(model), config, tmp_path / "a", validate=validate, validate_every=1)
+    assert called == [0, 1, 2, 3]
+    assert result["validation"]["curve"] == [[0, 5.0], [1, 3.0], [2, 3.0], [3, 4.0]]
+    assert (result["validation"]["best_step"], result["validation"]["best_fd"], result["validation"]["final_fd"]) == (1, 3.0, 4.0)
+    one = small_t2a()
+    train_alignment(one, *toy_pairs(one), config.model_copy(update={"steps": 1}), tmp_path / "b")
+    kept, at_step_one = ([p for n, p in m.unet.named_parameters() if "lora_" in n] for m in (model, one))
+    assert kept and len(kept) == len(at_step_one) and all(torch.equal(a, b) for a, b in zip(kept, at_step_one))
+    final = torch.load(tmp_path / "a/checkpoint.pt", weights_only=True)
+    assert final["step"] == 3 and final["best"]["step"] == 1 and not all(torch.equal(a, b) for a, b in zip(final["lora"], final["best"]["lora"]))

@@ -1,6 +1,7 @@
 import json
 import math
 
+import numpy as np
 import pytest
 
 from synthio.align.dpo import AlignTrainConfig
@@ -58,3 +59,32 @@ def test_align_under_two_processes_writes_once_and_matches_one_process(tmp_path)
     assert [s["processes"] for s in summaries] == [1, 2]
     assert summaries[1]["final_loss"] == pytest.approx(summaries[0]["final_loss"], rel=1e-5)
     assert len((tmp_path / "out2/pairs.jsonl").read_text().splitlines()) == 4
+
+
+def test_align_with_validation_holds_clips_out_and_keeps_the_best_step(tmp_path, monkeypatch):
+    from synthio.align.run import VALIDATION_SEED, generate_for_fd, hold_out
+    from synthio.audio import read_audio
+    from synthio.errors import SynthioError
+
+    data = make_folder(tmp_path / "data", {"low": 4, "high": 4}, seconds=0.4)
+    model = small_t2a()
+    monkeypatch.setattr("synthio.align.run.load_t2a", lambda spec: model)
+    config = AlignConfig(data_dir=data, out=tmp_path / "out", n=8, losers_per_clip=1, sample_steps=2, validation_clips=4, validate_every=2, train=AlignTrainConfig(steps=5, batch_size=4, learning_rate=1e-2))
+    summary = align_dataset(config)
+    held = summary["validation_clips"]
+    winners = {json.loads(line)["winner"] for line in (tmp_path / "out/pairs.jsonl").read_text().splitlines()}
+    assert len(held) == 4 and summary["clips"] == 4 and summary["pairs"] == 4 and not winners & set(held)
+    assert sorted(name.split("/")[1].split("_")[0] for name in held) == ["high", "high", "low", "low"]
+    curve = summary["validation"]["curve"]
+    assert [step for step, _ in curve] == [0, 2, 4, 5] and all(fd > 0 for _, fd in curve)
+    best = min(curve, key=lambda point: point[1])
+    assert (summary["validation"]["best_step"], summary["validation"]["best_fd"]) == tuple(best)
+    assert json.loads((tmp_path / "out/align.json").read_text())["validation"] == summary["validation"]
+    again = generate_for_fd(model, [c for c in config.load(model.sample_rate) if c.file_name in held], tmp_path / "again", 2, config.guidance, first_seed=VALIDATION_SEED)
+    kept = [read_audio(p, model.sample_rate) for p in sorted((tmp_path / f"out/samples/validation/{best[0]:06d}").glob("*.wav"))]
+    assert len(kept) == 4 and all(np.array_equal(a, b) for a, b in zip(again, kept))
+    clips = config.load(model.sample_rate)
+    names = lambda part: [c.file_name for c in part]  # noqa: E731
+    assert names(hold_out(clips, 4, 0)[1]) == held and names(hold_out(clips, 4, 1)[1]) != held and hold_out(clips, 0, 0) == (clips, [])
+    with pytest.raises(SynthioError, match="leaves a class without winners"):
+        hold_out(clips, 7, 0)

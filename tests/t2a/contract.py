@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 import torch
 
 from synthio.t2a.base import TextToAudio, expand_per_prompt
@@ -80,3 +81,59 @@ def lora_reference_is_the_untouched_base(model, waveform: np.ndarray, make_model
     other.add_lora(rank=2)
     load_lora(network(other), path)
     assert torch.equal(other.diffusion_loss(other.encode([waveform], model.sample_rate), ["rain"], t, noise).detach(), policy.detach())
+
+
+def log_mel_distance(a: np.ndarray, b: np.ndarray, sample_rate: int) -> float:
+    """Mean absolute difference of two clips' log-power mels (32 bands, 25 % hop of a 64 ms window)."""
+    from synthio.audio import mel_filterbank
+
+    n_fft = max(64, 1 << (int(0.064 * sample_rate) - 1).bit_length())
+    filters = torch.from_numpy(mel_filterbank(sample_rate, n_fft, 32))
+
+    def mel(x: np.ndarray) -> torch.Tensor:
+        spec = torch.stft(torch.from_numpy(np.pad(x, (0, max(0, n_fft - len(x))))), n_fft, n_fft // 4, window=torch.hann_window(n_fft), return_complex=True)
+        return torch.log(filters @ spec.abs().square() + 1e-4)
+
+    return float((mel(a) - mel(b)).abs().mean())
+
+
+def variations_start_from_the_init_clip(model, seconds: float, steps: int = 10, decoder: torch.nn.Module | None = None, clean_latents: Callable | None = None) -> None:
+    """Strength 1 is plain sampling bit for bit; strength 0.1 lands far closer to the init clip than strength 1; bad strengths and lengths raise.
+
+    Closeness is the log-mel distance of output and init clip, or, for a backend whose decoder has
+    random weights in the test, the distance of the latents going into ``decoder`` to ``clean_latents(clips)``.
+    """
+    n = round(seconds * model.sample_rate)
+    rng = np.random.default_rng(0)
+    brown = np.cumsum(rng.standard_normal(n))
+    init = [(0.3 * rng.standard_normal(n) * np.exp(-3 * np.arange(n) / n)).astype(np.float32), (0.5 * (brown - brown.mean()) / np.abs(brown - brown.mean()).max()).astype(np.float32)]
+    prompts, durations, seeds = PROMPTS[:2], [seconds, seconds], [5, 6]
+
+    def sample(strength: float, clips: list = init) -> tuple[list[np.ndarray], list[float]]:
+        caught: list[torch.Tensor] = []
+        hook = decoder.register_forward_pre_hook(lambda _, args: caught.append(args[0].detach().float().cpu())) if decoder is not None else None
+        out = model.sample(prompts, durations, steps, GUIDANCE, seeds, init_audio=clips, init_strength=strength)
+        if hook is None:
+            return out, [log_mel_distance(wave, clip, model.sample_rate) for wave, clip in zip(out, init)]
+        hook.remove()
+        reference = clean_latents(init).float().cpu()  # type: ignore[misc]
+        latents = torch.cat(caught)
+        return out, [float((latents[i] - reference[i]).abs().mean()) for i in range(len(init))]
+
+    plain = model.sample(prompts, durations, steps, GUIDANCE, seeds)
+    full, far = sample(1.0)
+    for a, b in zip(plain, full):
+        np.testing.assert_array_equal(a, b)
+    light, near = sample(0.1)
+    assert [len(w) for w in light] == [n, n] and all(np.isfinite(w).all() for w in light)
+    assert all(2 * a < b for a, b in zip(near, far)), f"strength 0.1 should land much closer to the init clip than strength 1: {near} vs {far}"
+    mixed, _ = sample(0.1, [init[0], None])
+    np.testing.assert_allclose(mixed[0], light[0], atol=1e-5)
+    np.testing.assert_allclose(mixed[1], plain[1], atol=1e-5)
+    for strength in (0.0, -0.5, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="init_strength"):
+            model.sample(prompts, durations, steps, GUIDANCE, seeds, init_audio=init, init_strength=strength)
+    with pytest.raises(ValueError, match="one init clip"):
+        model.sample(prompts, durations, steps, GUIDANCE, seeds, init_audio=init[:1], init_strength=0.5)
+    with pytest.raises(ValueError, match="resample"):
+        model.sample(prompts, durations, steps, GUIDANCE, seeds, init_audio=[init[0], init[1][: n // 2]], init_strength=0.5)

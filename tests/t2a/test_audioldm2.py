@@ -52,3 +52,9 @@ def test_loads_from_a_local_folder_only(tmp_path):
     assert model.sample_rate == 16000
     with pytest.raises(FileNotFoundError, match="model_index.json"):
         AudioLDM2T2A.from_pretrained(tmp_path)
+
+
+def test_variations_start_from_the_init_clip():
+    model = make_model()
+    vae = model.pipeline.vae
+    contract.variations_start_from_the_init_clip(model, 0.1, decoder=vae.post_quant_conv, clean_latents=lambda clips: model.clean_latents(clips, 0.1) / vae.config.scaling_factor)

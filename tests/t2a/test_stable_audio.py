@@ -46,3 +46,8 @@ def test_loads_from_a_local_folder_only(tmp_path):
     assert model.sample_rate == 1000 and model.max_seconds == pytest.approx(0.256)
     with pytest.raises(FileNotFoundError, match="model_index.json"):
         StableAudioT2A.from_pretrained(tmp_path)
+
+
+def test_variations_start_from_the_init_clip():
+    model = make_model()
+    contract.variations_start_from_the_init_clip(model, 0.2, decoder=model.pipeline.vae.decoder, clean_latents=lambda clips: model.encode(clips, model.sample_rate).latents)

@@ -101,3 +101,14 @@ def test_clips_shorter_than_one_fft_frame_encode_as_the_silence_padded_clip(text
     encoded, reference = model.encode([clip], 16000), model.encode([padded], 16000)
     assert encoded.seconds == [300 / 16000]
     torch.testing.assert_close(encoded.latents, reference.latents, rtol=0, atol=0)
+
+
+def test_variations_start_from_the_init_clip(text):
+    contract.variations_start_from_the_init_clip(make_model(text), 0.5)
+
+
+def test_variations_of_a_clip_longer_than_the_window_take_each_window_from_its_part(text):
+    model = make_model(text)
+    clip = np.sin(np.arange(19200) * 0.3).astype(np.float32)
+    long, short = model.sample(["rain", "rain"], [1.2, 0.5], 10, 2.0, [4, 4], init_audio=[clip, clip[:8000]], init_strength=0.1)
+    np.testing.assert_allclose(long[160:7840], short[160:7840], atol=1e-4)

@@ -22,7 +22,7 @@ import json
 import resource
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 import torch
 import torch.nn.functional as F
@@ -40,6 +40,11 @@ class AlignTrainConfig(BaseModel):
 
     objective: Literal["dpo", "erm"] = "dpo"
     beta: float = Field(2000.0, gt=0, description="DPO temperature (the release's value)")
+    winner_loss_weight: float = Field(
+        0.0,
+        ge=0,
+        description="lambda: adds lambda times the winners' own diffusion loss to the DPO loss, as later preference methods for audio diffusion do, so the policy cannot satisfy the preference by only making losers unlikely",
+    )
     steps: int = Field(300, ge=1, description="optimiser steps")
     batch_size: int = Field(8, ge=1, description="pairs (DPO) or real clips (ERM) per optimiser step, over all processes")
     grad_accum: int = Field(1, ge=1, description="micro-batches per optimiser step")
@@ -108,7 +113,13 @@ def step_loss(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of: list[
     parts = losses(t2a, winners, losers, winner_of, prompts, pairs, t, noise, reference=config.objective == "dpo")
     if config.objective == "erm":
         return parts["policy_w"].mean()
-    return dpo_loss(parts["policy_w"], parts["policy_l"], parts["reference_w"], parts["reference_l"], config.beta).mean()
+    return anchored_dpo_loss(parts, config.beta, config.winner_loss_weight)
+
+
+def anchored_dpo_loss(parts: dict[str, torch.Tensor], beta: float, winner_loss_weight: float) -> torch.Tensor:
+    """Winner-anchored DPO: ``mean(dpo_loss) + winner_loss_weight * mean(L_w)`` (plain DPO at weight 0)."""
+    loss = dpo_loss(parts["policy_w"], parts["policy_l"], parts["reference_w"], parts["reference_l"], beta).mean()
+    return loss + winner_loss_weight * parts["policy_w"].mean() if winner_loss_weight else loss
 
 
 def make_accelerator():
@@ -153,8 +164,26 @@ def peak_memory(device: torch.device) -> tuple[float, str]:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "peak resident set size of the whole process so far (getrusage; CPU)"
 
 
-def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of: list[int], prompts: list[str], config: AlignTrainConfig, out: str | Path, accelerator=None) -> dict:
-    """Add LoRA to ``t2a`` and train it (resuming from ``OUT/checkpoint.pt``); returns measured losses, steps, seconds and peak memory."""
+def train_alignment(
+    t2a,
+    winners: EncodedAudio,
+    losers: EncodedAudio,
+    winner_of: list[int],
+    prompts: list[str],
+    config: AlignTrainConfig,
+    out: str | Path,
+    accelerator=None,
+    validate: Callable[[int], float | None] | None = None,
+    validate_every: int = 0,
+) -> dict:
+    """Add LoRA to ``t2a`` and train it (resuming from ``OUT/checkpoint.pt``); returns measured losses, steps, seconds and peak memory.
+
+    With ``validate`` (step -> validation FD, None on processes that do not measure), it is called at step 0, every
+    ``validate_every`` steps and at the end on the exported weights; ``t2a`` then keeps the weights of the lowest FD
+    (ties: the earlier step), and the curve and chosen step are in the result's ``validation``.
+    """
+    if validate is not None and validate_every < 1:
+        raise ValueError(f"validate_every must be >= 1 with a validator, got {validate_every}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     accelerator = accelerator or make_accelerator()
@@ -166,6 +195,8 @@ def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of:
     ema = [p.detach().clone() for p in params] if config.ema_decay else None
     before = measure(t2a, winners, losers, winner_of, prompts, config.beta, config.seed)
     start, history, seconds = 0, [], 0.0
+    curve: list[list] = []
+    best: dict = {"step": None, "fd": None, "lora": None}
     checkpoint = out / "checkpoint.pt"
     state = load_checkpoint(checkpoint)
     if state is not None:
@@ -177,16 +208,38 @@ def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of:
                     e.copy_(saved)
         optimizer.load_state_dict(state["optimizer"])
         start, history, seconds = int(state["step"]), list(state["history"]), float(state["seconds"])
+        curve = [list(point) for point in state.get("validation", [])]
+        best = dict(state.get("best") or best)
         console.print(f"resuming alignment after step {start}")
 
     def save(step: int) -> None:
         if accelerator.is_main_process:
-            save_checkpoint(checkpoint, {"lora": [p.detach() for p in params], "ema": ema, "optimizer": optimizer.state_dict(), "step": step, "history": history, "seconds": seconds})
+            state = {"lora": [p.detach() for p in params], "ema": ema, "optimizer": optimizer.state_dict(), "step": step, "history": history, "seconds": seconds}
+            save_checkpoint(checkpoint, {**state, "validation": curve, "best": best})
+
+    def check(step: int) -> None:
+        if validate is None or any(point[0] == step for point in curve):
+            return
+        exported = ema if ema is not None else params
+        kept = [p.detach().clone() for p in params]
+        with torch.no_grad():
+            for p, e in zip(params, exported):
+                p.copy_(e)
+        set_gradient_checkpointing(t2a.network, False)
+        fd = validate(step)
+        set_gradient_checkpointing(t2a.network, config.gradient_checkpointing)
+        with torch.no_grad():
+            for p, k in zip(params, kept):
+                p.copy_(k)
+        curve.append([step, None if fd is None else float(fd)])
+        if fd is not None and (best["fd"] is None or fd < best["fd"]):
+            best.update(step=step, fd=float(fd), lora=[e.detach().clone() for e in exported])
 
     set_gradient_checkpointing(t2a.network, config.gradient_checkpointing)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     started = loop_started = time.time()
+    check(0)
     with progress_bar() as progress:
         task = progress.add_task(f"align ({config.objective})", total=config.steps, completed=start, status="")
         for step in range(start, config.steps):
@@ -207,10 +260,13 @@ def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of:
                         e.lerp_(p.detach(), 1 - config.ema_decay)
             history.append(total)
             progress.update(task, advance=1, status=f"loss {sum(history[-20:]) / len(history[-20:]):.4f}")
+            if validate is not None and ((step + 1) % validate_every == 0 or step + 1 == config.steps):
+                check(step + 1)
             if (step + 1) % config.checkpoint_every == 0:
                 seconds += time.time() - started
                 started = time.time()
                 save(step + 1)
+    check(config.steps)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds += time.time() - started
@@ -244,6 +300,13 @@ def train_alignment(t2a, winners: EncodedAudio, losers: EncodedAudio, winner_of:
         "loss_curve": history,
     }
     save(config.steps)
+    if validate is not None:
+        result["validation"] = {"every": validate_every, "curve": curve, "best_step": best["step"], "best_fd": best["fd"], "final_fd": curve[-1][1] if curve else None}
+        if best["lora"] is not None:
+            with torch.no_grad():
+                for p, saved in zip(params, best["lora"]):
+                    p.copy_(saved)
+            result["validation"]["chosen"] = measure(t2a, winners, losers, winner_of, prompts, config.beta, config.seed)
     if accelerator.is_main_process:
         write_text_atomic(out / "train.json", json.dumps(result, indent=2))
     return result

@@ -4,6 +4,11 @@ The distance is measured in the CLAP audio-embedding space between the real few-
 one clip generated per real clip from "Sound of a {label}" at its duration, with the same seeds
 before and after training, so the only thing that changes is the adapter.
 
+With ``validation_clips`` > 0, that many few-shot clips (stratified per class, seeded) are held out:
+they are never winners, and every ``validate_every`` steps one clip per held-out clip is generated
+(fixed seeds) and its FD to the held-out clips picks the adapter that is kept (early stopping on
+few-shot data only, never the test part).
+
 Under ``accelerate launch`` (several GPUs) the main process claims the folder, makes the pairs
 and the FD clips while the others wait, every process trains on its share of each batch, and the
 main process writes the adapter and ``align.json`` (docs/backends.md, "On several GPUs").
@@ -12,6 +17,7 @@ main process writes the adapter and ``align.json`` (docs/backends.md, "On severa
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -26,12 +32,14 @@ from synthio.backends import AlignBackends, load_clap, load_t2a
 from synthio.clap.base import template_prompt
 from synthio.clap.frechet import frechet_distance
 from synthio.dataset import Clip
+from synthio.errors import SynthioError
 from synthio.outdir import claim_output
 from synthio.progress import console
 from synthio.split import FewShotSelection
 from synthio.t2a.lora import save_lora
 
 FD_SEED = 7_000_000
+VALIDATION_SEED = 8_000_000
 
 
 class AlignConfig(AlignBackends, FewShotSelection):
@@ -41,10 +49,14 @@ class AlignConfig(AlignBackends, FewShotSelection):
     sample_steps: int = Field(16, ge=1, description="sampler steps for losers and the FD clips")
     guidance: float = Field(5.0, description="classifier-free guidance for losers and the FD clips")
     train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
+    validation_clips: int = Field(0, ge=0, description="few-shot clips held out (stratified per class, seeded; never winners) for a validation FD that picks the kept adapter; 0: off")
+    validate_every: int = Field(50, ge=1, description="optimiser steps between validation FDs (also at step 0 and the last step)")
 
     def output_settings(self, exclude: dict | None = None) -> dict:
-        """Gradient checkpointing changes memory, not results: a run may resume with it switched."""
-        return super().output_settings({"train": {"gradient_checkpointing": True}, **(exclude or {})})
+        """Gradient checkpointing changes memory, not results: a run may resume with it switched; settings still off are left out, so older folders keep their fingerprint."""
+        train = {"gradient_checkpointing": True, **({"winner_loss_weight": True} if self.train.winner_loss_weight == 0 else {})}
+        unused = {"validation_clips": True, "validate_every": True} if self.validation_clips == 0 else {}
+        return super().output_settings({"train": train, **unused, **(exclude or {})})
 
 
 def few_shot_clips(config: AlignConfig, sample_rate: int, max_seconds: float) -> list[Clip]:
@@ -57,14 +69,36 @@ def few_shot_clips(config: AlignConfig, sample_rate: int, max_seconds: float) ->
     return [Clip(c.file_name, c.label, fit_duration(c.samples, limit, "pad", offset=(len(c.samples) - limit) // 2) if len(c.samples) > limit else c.samples, c.sample_rate, c.meta) for c in clips]
 
 
-def generate_for_fd(t2a, clips: list[Clip], folder: Path, steps: int, guidance: float, batch_size: int = 16) -> list[np.ndarray]:
-    """One clip per real clip from its template prompt (seed ``FD_SEED + i``), cached as ``folder/i.wav`` (``samples/index.json`` names clip i)."""
+def hold_out(clips: list[Clip], count: int, seed: int) -> tuple[list[Clip], list[Clip]]:
+    """``(winners, held_out)``: ``count`` clips taken per class in turn (classes and clips in a seeded order), each class keeping a winner."""
+    if count == 0:
+        return clips, []
+    if count < 2:
+        raise SynthioError(f"validation_clips: {count} is too few for a Frechet distance; use at least 2, or 0 to switch validation off")
+    rng = np.random.default_rng(seed + VALIDATION_SEED)
+    by_label: dict[str, list[int]] = {}
+    for i, clip in enumerate(clips):
+        by_label.setdefault(clip.label, []).append(i)
+    queues = {label: list(rng.permutation(indices))[: len(indices) - 1] for label, indices in sorted(by_label.items())}
+    if sum(len(q) for q in queues.values()) < count:
+        raise SynthioError(f"validation_clips: {count} leaves a class without winners ({len(clips)} few-shot clips, {len(by_label)} classes); lower it or raise n")
+    order = [str(label) for label in rng.permutation(sorted(queues))]
+    taken: set[int] = set()
+    while len(taken) < count:
+        for label in order:
+            if queues[label] and len(taken) < count:
+                taken.add(int(queues[label].pop(0)))
+    return [c for i, c in enumerate(clips) if i not in taken], [c for i, c in enumerate(clips) if i in taken]
+
+
+def generate_for_fd(t2a, clips: list[Clip], folder: Path, steps: int, guidance: float, batch_size: int = 16, first_seed: int = FD_SEED) -> list[np.ndarray]:
+    """One clip per real clip from its template prompt (seed ``first_seed + i``), cached as ``folder/i.wav`` (``samples/index.json`` names clip i)."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{i:04d}.wav" for i in range(len(clips))]
     todo = sorted((i for i, p in enumerate(paths) if not p.exists()), key=lambda i: clips[i].seconds)
     for start in range(0, len(todo), batch_size):
         chunk = todo[start : start + batch_size]
-        waves = t2a.sample([template_prompt(clips[i].label) for i in chunk], [clips[i].seconds for i in chunk], steps, guidance, [FD_SEED + i for i in chunk])
+        waves = t2a.sample([template_prompt(clips[i].label) for i in chunk], [clips[i].seconds for i in chunk], steps, guidance, [first_seed + i for i in chunk])
         for i, wave in zip(chunk, waves):
             write_audio(paths[i], wave, t2a.sample_rate)
     return [read_audio(p, t2a.sample_rate) for p in paths]
@@ -96,7 +130,7 @@ def run_alignment(config: AlignConfig, t2a=None, clap=None, accelerator=None) ->
         return json.loads(summary_path.read_text())
     started = time.time()
     t2a = t2a if t2a is not None else load_t2a(config.t2a)
-    clips = few_shot_clips(config, t2a.sample_rate, t2a.max_seconds)
+    clips, held = hold_out(few_shot_clips(config, t2a.sample_rate, t2a.max_seconds), config.validation_clips, config.seed)
     if main:
         out.mkdir(parents=True, exist_ok=True)
         clap = clap if clap is not None else load_clap(config.clap)
@@ -106,13 +140,30 @@ def run_alignment(config: AlignConfig, t2a=None, clap=None, accelerator=None) ->
         real_embeddings = clap.embed_audio([c.samples for c in clips], t2a.sample_rate).numpy()
         before = generate_for_fd(t2a, clips, out / "samples/before", config.sample_steps, config.guidance)
         fd_before = frechet_distance(clap.embed_audio(before, t2a.sample_rate).numpy(), real_embeddings)
+        if held:
+            (out / "samples/validation").mkdir(exist_ok=True)
+            (out / "samples/validation/index.json").write_text(json.dumps([{"file_name": c.file_name, "label": c.label} for c in held], indent=1))
+            held_embeddings = clap.embed_audio([c.samples for c in held], t2a.sample_rate).numpy()
     wait()
     if not main:
         pairs = make_pairs(t2a, clips, out, config.losers_per_clip, config.seed, config.sample_steps, config.guidance)
 
     encoded = t2a.encode([c.samples for c in clips] + read_losers(pairs, t2a.sample_rate), t2a.sample_rate)
     winners, losers = encoded.select(list(range(len(clips)))), encoded.select(list(range(len(clips), len(encoded))))
-    trained = train_alignment(t2a, winners, losers, [p.winner for p in pairs], [p.prompt for p in pairs], config.train, out / "train", accelerator)
+
+    def validate(step: int) -> float | None:
+        fd = None
+        if main:
+            folder = out / f"samples/validation/{step:06d}"
+            shutil.rmtree(folder, ignore_errors=True)
+            generated = generate_for_fd(t2a, held, folder, config.sample_steps, config.guidance, first_seed=VALIDATION_SEED)
+            fd = frechet_distance(clap.embed_audio(generated, t2a.sample_rate).numpy(), held_embeddings)
+            console.print(f"validation FD at step {step}: {fd:.4f}")
+        wait()
+        return fd
+
+    validator = dict(validate=validate, validate_every=config.validate_every) if held else {}
+    trained = train_alignment(t2a, winners, losers, [p.winner for p in pairs], [p.prompt for p in pairs], config.train, out / "train", accelerator, **validator)
     if not main:
         wait()
         return json.loads(summary_path.read_text())
@@ -140,6 +191,8 @@ def run_alignment(config: AlignConfig, t2a=None, clap=None, accelerator=None) ->
         "processes": trained["processes"],
         "clips": len(clips),
         "pairs": len(pairs),
+        "validation_clips": [c.file_name for c in held],
+        "validation": trained.get("validation"),
         "model": t2a.name,
         "clap": getattr(clap, "name", type(clap).__name__),
         "config": config.model_dump(mode="json"),

@@ -27,11 +27,14 @@ from synthio.config import ConfigError
 from synthio.device import default_dtype
 from synthio.t2a.base import (
     EncodedAudio,
+    check_init_args,
     check_sample_args,
-    group_by_duration,
+    first_step,
+    group_for_sampling,
     prepare_waveforms,
 )
 from synthio.t2a.lora import inject_lora, lora_disabled
+from synthio.t2a.variations import noised_start, starting_at
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 SAMPLERS = {"ddim": ("DDIMScheduler", {}), "dpmpp-2m": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}), "unipc": ("UniPCMultistepScheduler", {})}
@@ -80,24 +83,46 @@ class AudioLDM2T2A:
         return cls(pipeline, device=device, name=f"audioldm2:{path.name}", sampler=sampler, steps=steps)
 
     @torch.no_grad()
-    def sample(self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int]) -> list[np.ndarray]:
+    def sample(
+        self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int], init_audio: list[np.ndarray | None] | None = None, init_strength: float = 1.0
+    ) -> list[np.ndarray]:
         """Mono waveforms at ``sample_rate``; item ``i`` from ``prompts[i]``, ``seconds[i]``, ``seeds[i]`` (``steps`` unless the backend fixes its own)."""
         check_sample_args(prompts, seconds, seeds, self.max_seconds)
+        from_init = check_init_args(init_audio, init_strength, seconds, self.sample_rate)
         steps = self.steps or steps
         out: list[np.ndarray | None] = [None] * len(prompts)
-        for duration, index in group_by_duration(seconds):
-            audio = self.pipeline(
-                prompt=[prompts[i] for i in index],
-                audio_length_in_s=duration,
-                num_inference_steps=steps,
-                guidance_scale=guidance,
-                num_waveforms_per_prompt=1,
-                generator=[torch.Generator("cpu").manual_seed(int(seeds[i])) for i in index],
-                output_type="pt",
-            ).audios
+        for duration, index, start_from_init in group_for_sampling(seconds, init_audio if from_init else None):
+            generators = [torch.Generator("cpu").manual_seed(int(seeds[i])) for i in index]
+            call = {"prompt": [prompts[i] for i in index], "audio_length_in_s": duration, "num_inference_steps": steps, "guidance_scale": guidance, "num_waveforms_per_prompt": 1, "generator": generators, "output_type": "pt"}
+            if start_from_init:
+                call["latents"], start = self._init_latents([init_audio[i] for i in index], duration, generators, steps, init_strength)  # type: ignore[index]
+                with starting_at(self.pipeline.scheduler, start):
+                    audio = self.pipeline(**call).audios
+            else:
+                audio = self.pipeline(**call).audios
             for row, i in enumerate(index):
                 out[i] = audio[row, : int(round(duration * self.sample_rate))].float().cpu().numpy().astype(np.float32)
         return out  # type: ignore[return-value]
+
+    def spectrogram_frames(self, seconds: float) -> int:
+        """Mel frames the pipeline generates for ``seconds`` (rounded up to a multiple of the VAE's downsampling)."""
+        factor = self.pipeline.vae_scale_factor
+        return math.ceil(int(seconds / (self.hop_length / self.sample_rate)) / factor) * factor
+
+    @torch.no_grad()
+    def clean_latents(self, clips: list[np.ndarray], seconds: float) -> torch.Tensor:
+        """Scaled VAE latents of the clips' log-mels at the frame count the pipeline generates for ``seconds`` (where a variation starts)."""
+        frames = self.spectrogram_frames(seconds)
+        batch = torch.from_numpy(np.stack([fit_duration(np.asarray(w, np.float32), frames * self.hop_length, "pad") for w in clips]))
+        mel = self.log_mel(batch)[:, :frames, None].transpose(1, 2).to(self.device, self.pipeline.vae.dtype)
+        return (self.pipeline.vae.encode(mel).latent_dist.mean * self.pipeline.vae.config.scaling_factor).float()
+
+    def _init_latents(self, clips: list[np.ndarray], seconds: float, generators: list[torch.Generator], steps: int, init_strength: float) -> tuple[torch.Tensor, int]:
+        """The clips' clean latents noised (each with its own generator) to the first step the variation runs; and that step's index."""
+        clean = self.clean_latents(clips, seconds)
+        noise = torch.stack([torch.randn(clean.shape[1:], generator=g) for g in generators]).to(clean.device)
+        start = first_step(steps, init_strength)
+        return noised_start(self.pipeline.scheduler, steps, start, clean, noise, self.device).to(self.pipeline.unet.dtype), start
 
     def log_mel(self, samples: torch.Tensor) -> torch.Tensor:
         """``(batch, num_samples)`` -> ``(batch, frames, mel_bins)``: ``log(max(mel magnitude, 1e-5))``, slaney mel, as AudioLDM."""

@@ -6,6 +6,11 @@ to the model's latent space, once per clip) and ``diffusion_loss`` (one value pe
 model's own parameterisation, for a shared noise and timestep), which is what Diffusion-DPO needs.
 ``reference()`` is a context in which trainable adapters are disabled: the frozen reference model
 of DPO without a second copy of the weights.
+
+Variations (SDEdit): ``sample`` may start item ``i`` from ``init_audio[i]`` (mono, at the model's
+``sample_rate``, exactly ``seconds[i]`` long) encoded and noised to the step that ``init_strength``
+s in (0, 1] picks, running only the last ``ceil(s * steps)`` steps; s = 1 (or no init clip) is
+generation from pure noise, bit-identical to sampling without ``init_audio``.
 """
 
 from __future__ import annotations
@@ -54,7 +59,9 @@ class TextToAudio(Protocol):
         """The denoising network that ``add_lora`` adapts (what aligned adapter files are saved from)."""
         ...
 
-    def sample(self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int]) -> list[np.ndarray]: ...
+    def sample(
+        self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int], init_audio: list[np.ndarray | None] | None = None, init_strength: float = 1.0
+    ) -> list[np.ndarray]: ...
 
     def encode(self, waveforms: list[np.ndarray], sample_rate: int) -> EncodedAudio: ...
 
@@ -86,6 +93,37 @@ def check_sample_args(prompts: list[str], seconds: list[float], seeds: list[int]
             raise ValueError("empty prompt")
         if not 0 < s <= max_seconds:
             raise ValueError(f"duration {s} s for {prompt!r} is outside (0, {max_seconds}] s, this model's range" if math.isfinite(max_seconds) else f"duration {s} s for {prompt!r} must be positive")
+
+
+def check_init_args(init_audio: list[np.ndarray | None] | None, init_strength: float, seconds: list[float], sample_rate: int) -> bool:
+    """Raise on a strength outside (0, 1] or init clips that are not one per prompt, mono, ``seconds[i]`` long at ``sample_rate``; True if sampling starts from any clip."""
+    if not (math.isfinite(init_strength) and 0 < init_strength <= 1):
+        raise ValueError(f"init_strength {init_strength} is outside (0, 1] (1 = generate from pure noise, small = close to the init clip)")
+    if init_audio is None:
+        return False
+    if len(init_audio) != len(seconds):
+        raise ValueError(f"need one init clip (or None) per prompt: {len(seconds)} prompts, {len(init_audio)} init clips")
+    for i, clip in enumerate(init_audio):
+        if clip is None:
+            continue
+        expected = max(1, round(seconds[i] * sample_rate))
+        if np.ndim(clip) != 1 or len(clip) != expected:
+            raise ValueError(f"init clip {i} has shape {np.shape(clip)}, but {seconds[i]} s of mono audio at the model's {sample_rate} Hz is ({expected},): resample it to {sample_rate} Hz and cut it to the duration")
+    return init_strength < 1 and any(clip is not None for clip in init_audio)
+
+
+def first_step(steps: int, init_strength: float) -> int:
+    """Index of the first of ``steps`` sampler steps that a variation at ``init_strength`` runs (it runs the last ``ceil(s * steps)``, at least one)."""
+    return steps - max(1, min(steps, math.ceil(init_strength * steps - 1e-9)))
+
+
+def group_for_sampling(seconds: list[float], init_audio: list[np.ndarray | None] | None) -> Iterator[tuple[float, list[int], bool]]:
+    """Indices grouped by equal duration and by whether they start from an init clip (all from noise when ``init_audio`` is None)."""
+    for duration, index in group_by_duration(seconds):
+        for from_init in (False, True):
+            part = [i for i in index if (init_audio is not None and init_audio[i] is not None) == from_init]
+            if part:
+                yield duration, part, from_init
 
 
 def prepare_waveforms(waveforms: list[np.ndarray], sample_rate: int, model_sample_rate: int, max_seconds: float) -> tuple[list[np.ndarray], list[float]]:

@@ -27,11 +27,14 @@ from synthio.config import ConfigError
 from synthio.device import default_dtype
 from synthio.t2a.base import (
     EncodedAudio,
+    check_init_args,
     check_sample_args,
-    group_by_duration,
+    first_step,
+    group_for_sampling,
     prepare_waveforms,
 )
 from synthio.t2a.lora import inject_lora, lora_disabled
+from synthio.t2a.variations import noised_start, starting_at
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 SAMPLERS = {
@@ -82,25 +85,34 @@ class StableAudioT2A:
         return cls(pipeline, device=device, name=f"stable-audio:{path.name}", sampler=sampler, steps=steps)
 
     @torch.no_grad()
-    def sample(self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int]) -> list[np.ndarray]:
+    def sample(
+        self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int], init_audio: list[np.ndarray | None] | None = None, init_strength: float = 1.0
+    ) -> list[np.ndarray]:
         """Mono waveforms at ``sample_rate``, item ``i`` from ``prompts[i]``, ``seconds[i]`` and ``seeds[i]`` (``steps`` unless the backend fixes its own)."""
         check_sample_args(prompts, seconds, seeds, self.max_seconds)
+        from_init = check_init_args(init_audio, init_strength, seconds, self.sample_rate)
         steps = self.steps or steps
         out: list[np.ndarray | None] = [None] * len(prompts)
-        for duration, index in group_by_duration(seconds):
+        for duration, index, start_from_init in group_for_sampling(seconds, init_audio if from_init else None):
             generators = [torch.Generator("cpu").manual_seed(int(seeds[i])) for i in index]
-            audio = self.pipeline(
-                prompt=[prompts[i] for i in index],
-                audio_end_in_s=duration,
-                num_inference_steps=steps,
-                guidance_scale=guidance,
-                generator=generators,
-                output_type="pt",
-            ).audios
+            call = {"prompt": [prompts[i] for i in index], "audio_end_in_s": duration, "num_inference_steps": steps, "guidance_scale": guidance, "generator": generators, "output_type": "pt"}
+            if start_from_init:
+                call["latents"], start = self._init_latents([init_audio[i] for i in index], generators, steps, init_strength)  # type: ignore[index]
+                with starting_at(self.pipeline.scheduler, start):
+                    audio = self.pipeline(**call).audios
+            else:
+                audio = self.pipeline(**call).audios
             mono = audio.float().mean(dim=1).cpu().numpy()
             for row, i in enumerate(index):
                 out[i] = mono[row, : int(round(duration * self.sample_rate))].astype(np.float32)
         return out  # type: ignore[return-value]
+
+    def _init_latents(self, clips: list[np.ndarray], generators: list[torch.Generator], steps: int, init_strength: float) -> tuple[torch.Tensor, int]:
+        """The clips' latents noised (each with its own generator) to the first step a variation at ``init_strength`` runs, and that step's index."""
+        clean = self.encode(clips, self.sample_rate).latents
+        noise = torch.stack([torch.randn(clean.shape[1:], generator=g) for g in generators]).to(clean.device)
+        start = first_step(steps, init_strength)
+        return noised_start(self.pipeline.scheduler, steps, start, clean, noise, self.device).to(self.pipeline.transformer.dtype), start
 
     @torch.no_grad()
     def encode(self, waveforms: list[np.ndarray], sample_rate: int) -> EncodedAudio:

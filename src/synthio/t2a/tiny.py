@@ -27,11 +27,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from synthio.audio import mel_filterbank
+from synthio.audio import fit_duration, mel_filterbank
 from synthio.t2a.base import (
     EncodedAudio,
+    check_init_args,
     check_sample_args,
-    group_by_duration,
+    first_step,
+    group_for_sampling,
     prepare_waveforms,
 )
 from synthio.t2a.lora import inject_lora, lora_disabled
@@ -173,16 +175,22 @@ class TinyT2A:
         return (hidden * batch["attention_mask"].unsqueeze(-1)).to(self.device)
 
     # -- TextToAudio --------------------------------------------------------------------
-    def sample(self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int]) -> list[np.ndarray]:
-        """One waveform per prompt; longer than ``max_seconds`` is tiled from windows with their own seeds, joined by short fades."""
+    def sample(
+        self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int], init_audio: list[np.ndarray | None] | None = None, init_strength: float = 1.0
+    ) -> list[np.ndarray]:
+        """One waveform per prompt; longer than ``max_seconds`` is tiled from windows with their own seeds (and their own part of the init clip), joined by short fades."""
         check_sample_args(prompts, seconds, seeds, math.inf)
+        from_init = check_init_args(init_audio, init_strength, seconds, self.sample_rate)
         tiles = [(i, k) for i, s in enumerate(seconds) for k in range(max(1, math.ceil(s / self.max_seconds - 1e-9)))]
+        window = int(round(self.max_seconds * self.sample_rate))
         waves = self._sample_windows(
             [prompts[i] for i, _ in tiles],
             [min(self.max_seconds, seconds[i] - k * self.max_seconds) for i, k in tiles],
             steps,
             guidance,
             [int(seeds[i]) + k * TILE_SEED_STRIDE for i, k in tiles],
+            [None if init_audio[i] is None else np.asarray(init_audio[i], np.float32)[k * window : (k + 1) * window] for i, k in tiles] if from_init else None,
+            init_strength,
         )
         out: list[list[np.ndarray]] = [[] for _ in prompts]
         for (i, _), wave in zip(tiles, waves):
@@ -190,8 +198,10 @@ class TinyT2A:
         return [parts[0] if len(parts) == 1 else join_with_fades(parts, int(TILE_FADE_SECONDS * self.sample_rate)) for parts in out]
 
     @torch.no_grad()
-    def _sample_windows(self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int]) -> list[np.ndarray]:
-        """Items of equal duration (each at most ``max_seconds``) are denoised together, each from its own seeded noise.
+    def _sample_windows(
+        self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int], init_audio: list[np.ndarray | None] | None = None, init_strength: float = 1.0
+    ) -> list[np.ndarray]:
+        """Items of equal duration (each at most ``max_seconds``) are denoised together, each from its own seeded noise (added to its init clip's mel, if any).
 
         Windows shorter than one FFT frame (the last tile of a clip just past a multiple of the
         window, or a clip of a few milliseconds) are rendered at ``n_fft`` samples and cropped:
@@ -199,23 +209,29 @@ class TinyT2A:
         """
         self.unet.eval()
         out: list[np.ndarray | None] = [None] * len(prompts)
-        for duration, index in group_by_duration(seconds):
+        for duration, index, from_init in group_for_sampling(seconds, init_audio):
             num_samples = max(1, int(round(duration * self.sample_rate)))
             rendered = max(num_samples, self.config.n_fft)
             frames = self.frames_for(rendered / self.sample_rate)
             noise = torch.stack([torch.randn(1, self.config.n_mels, frames, generator=torch.Generator().manual_seed(int(seeds[i]))) for i in index])
-            mel = self._denoise(noise.to(self.device), self.text_tokens([prompts[i] for i in index]), steps, guidance)
+            clean = self.encode([fit_duration(init_audio[i], rendered, "pad") for i in index], self.sample_rate).latents if from_init else None  # type: ignore[index]
+            mel = self._denoise(noise.to(self.device), self.text_tokens([prompts[i] for i in index]), steps, guidance, clean, init_strength)
             keep = rendered // self.config.hop_length + 1
             for row, i in enumerate(index):
                 out[i] = self.to_waveform(self.denormalise(mel[row, 0, :, :keep].float().cpu()), rendered, int(seeds[i]))[:num_samples]
         return out  # type: ignore[return-value]
 
-    def _denoise(self, noise: torch.Tensor, cond: torch.Tensor, steps: int, guidance: float) -> torch.Tensor:
-        """DDIM (eta = 0) from ``noise`` with classifier-free guidance against the all-zero condition."""
+    def _denoise(self, noise: torch.Tensor, cond: torch.Tensor, steps: int, guidance: float, clean: torch.Tensor | None = None, init_strength: float = 1.0) -> torch.Tensor:
+        """DDIM (eta = 0) from ``noise`` (or from ``clean`` mels noised to the step ``init_strength`` picks) with classifier-free guidance against the all-zero condition."""
         scheduler = self.sample_scheduler
         scheduler.set_timesteps(steps)
-        x = noise * scheduler.init_noise_sigma
-        for t in scheduler.timesteps:
+        timesteps = scheduler.timesteps
+        if clean is None:
+            x = noise * scheduler.init_noise_sigma
+        else:
+            timesteps = timesteps[first_step(steps, init_strength) :]
+            x = scheduler.add_noise(clean, noise, timesteps[:1].repeat(len(clean)))
+        for t in timesteps:
             if guidance != 1.0:
                 both = self.denoiser(torch.cat([x, x]), t, torch.cat([torch.zeros_like(cond), cond]))
                 uncond, conditional = both.chunk(2)
