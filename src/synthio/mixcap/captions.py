@@ -17,6 +17,7 @@ repeated calls are different calls (and different cache entries).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from synthio.clap.base import template_prompt
@@ -71,26 +72,37 @@ def write_captions(llm, label: str, pool: Pool, count: int, seed: int, share: fl
 
     With no usable caption after 4 calls, all ``count`` are the template caption.
     """
+    return collect_captions(
+        llm, pool, count, seed, share,
+        messages=lambda events, scenes: writing_messages(label, events, scenes, count),
+        refuse=lambda caption, prompt: caption_problems(caption, label, prompt),
+        repair=lambda caption: with_label(caption, label),
+        fallback=template_prompt(label),
+    )
+
+
+def collect_captions(llm, pool: Pool, count: int, seed: int, share: float, messages: Callable, refuse: Callable, repair: Callable, fallback: str) -> tuple[list[str], int, int, int]:
+    """The writing loop of prompt 2 (single- and multi-label): ask up to 4 times, drop refused and repeated captions, repair the rest, fill from what was kept (or ``fallback``)."""
     rng = random.Random(seed)
     events = rng.sample(pool.events, max(1, round(share * len(pool.events)))) if pool.events else []
     scenes = rng.sample(pool.scenes, max(1, round(share * len(pool.scenes)))) if pool.scenes else []
     captions: list[str] = []
     repaired = failed = invalid = attempt = 0
     while len(captions) < count:
-        messages = writing_messages(label, events, scenes, count)
-        answer = _ask(llm, messages, NewCaptions, seed=seed * 101 + attempt)
+        asked = messages(events, scenes)
+        answer = _ask(llm, asked, NewCaptions, seed=seed * 101 + attempt)
         failed += answer is None
         for caption in answer.captions if answer else []:
-            if caption_problems(caption, label, messages[-1]["content"]):
+            if refuse(caption, asked[-1]["content"]):
                 invalid += 1
                 continue
-            fixed, was_repaired = with_label(caption, label)
+            fixed, was_repaired = repair(caption)
             if fixed.lower() not in (c.lower() for c in captions) and len(captions) < count:
                 captions.append(fixed)
                 repaired += was_repaired
         attempt += 1
         if attempt >= 4 and len(captions) < count:
-            fill = captions or [template_prompt(label)]
+            fill = captions or [fallback]
             captions += [fill[k % len(fill)] for k in range(count - len(captions))]
     return captions, repaired, failed, invalid
 

@@ -19,9 +19,9 @@ import random
 import re
 from collections.abc import Sequence
 
-from synthio.mixcap.captions import Pool, _ask
+from synthio.mixcap.captions import Pool, _ask, collect_captions
 from synthio.mixcap.compose import PhrasePool, compose_captions, recompose
-from synthio.mixcap.schema import MAX_CAPTION_WORDS, WRITER_SYSTEM, EventsScenes, NewCaptions, Revision, extraction_messages, label_words, reflection_messages
+from synthio.mixcap.schema import MAX_CAPTION_WORDS, WRITER_SYSTEM, EventsScenes, Revision, extraction_messages, label_words, reflection_messages
 from synthio.mixcap.validate import caption_problems
 
 MIN_LABELS, MAX_LABELS = 2, 4
@@ -108,29 +108,13 @@ def merged_pool(pools: dict[str, Pool], labels: Sequence[str]) -> Pool:
 
 def write_label_captions(llm, labels: Sequence[str], pools: dict[str, Pool], count: int, seed: int, share: float = 0.75) -> tuple[list[str], int, int, int]:
     """``count`` captions naming every label from a seeded ~``share`` of their merged pools; repairs, failed calls, refused captions (as ``captions.write_captions``)."""
-    rng = random.Random(seed)
-    pool = merged_pool(pools, labels)
-    events = rng.sample(pool.events, max(1, round(share * len(pool.events)))) if pool.events else []
-    scenes = rng.sample(pool.scenes, max(1, round(share * len(pool.scenes)))) if pool.scenes else []
-    captions: list[str] = []
-    repaired = failed = invalid = attempt = 0
-    while len(captions) < count:
-        messages = writing_messages(labels, events, scenes, count)
-        answer = _ask(llm, messages, NewCaptions, seed=seed * 101 + attempt)
-        failed += answer is None
-        for caption in answer.captions if answer else []:
-            if problems(caption, labels, messages[-1]["content"]):
-                invalid += 1
-                continue
-            fixed, was_repaired = with_labels(caption, labels)
-            if fixed.lower() not in (c.lower() for c in captions) and len(captions) < count:
-                captions.append(fixed)
-                repaired += was_repaired
-        attempt += 1
-        if attempt >= 4 and len(captions) < count:
-            fill = captions or [template_caption(labels)]
-            captions += [fill[k % len(fill)] for k in range(count - len(captions))]
-    return captions, repaired, failed, invalid
+    return collect_captions(
+        llm, merged_pool(pools, labels), count, seed, share,
+        messages=lambda events, scenes: writing_messages(labels, events, scenes, count),
+        refuse=lambda caption, prompt: problems(caption, labels, prompt),
+        repair=lambda caption: with_labels(caption, labels),
+        fallback=template_caption(labels),
+    )
 
 
 def revise_label_caption(llm, rejected: str, labels: Sequence[str], accepted: list[str], seed: int) -> tuple[str, bool, bool]:
