@@ -26,6 +26,7 @@ from synthio.device import resolve_device
 from synthio.errors import SynthioError
 from synthio.llm.openai_compat import redact_url
 from synthio.progress import console
+from synthio.train.classifiers import CLASSIFIERS
 
 
 class BackendUnavailable(SynthioError, RuntimeError):
@@ -44,6 +45,7 @@ class T2ASpec(LocalModelSpec):
     backend: Literal["embedded", "stable-audio", "audioldm2"] = "embedded"
     sampler: str | None = Field(None, description="stable-audio: dpmpp-2m-sde (the checkpoint's own), dpmpp-2m-sde-karras, dpmpp-1-sde; audioldm2: ddim (its own), dpmpp-2m, unipc; unset: the checkpoint's scheduler")
     steps: int | None = Field(None, ge=1, description="stable-audio / audioldm2: sampler steps of every call, replacing sample_steps (e.g. 100 for Stable Audio Open, whose release samples 250)")
+    vocoder: str | None = Field(None, description="embedded: griffin-lim, or a `synthio pretrain vocoder` model folder; unset: the shipped vocoder when this build has one, else griffin-lim")
 
 
 class ClapSpec(LocalModelSpec):
@@ -73,7 +75,7 @@ class CaptionerSpec(LocalModelSpec):
 
 
 class ClassifierSpec(BaseModel):
-    backend: Literal["cnn", "clap-probe", "ast"] = "cnn"
+    backend: Literal[CLASSIFIERS] = "cnn"
     path: Path | None = None
 
 
@@ -126,6 +128,8 @@ def _require(path: Path | None, marker: str, what: str) -> Path:
 
 def load_t2a(spec: T2ASpec):
     """Build the configured ``TextToAudio``."""
+    if spec.backend != "embedded" and spec.vocoder is not None:
+        raise BackendUnavailable(f"t2a vocoder is a setting of the embedded T2A; {spec.backend} decodes with its own")
     if spec.backend == "stable-audio":
         from synthio.t2a.stable_audio import StableAudioT2A
 
@@ -142,7 +146,24 @@ def load_t2a(spec: T2ASpec):
     folder = shipped("tiny_t2a")
     if folder is None:
         raise BackendUnavailable("the embedded text-to-audio weights are not in this build; configure `t2a: {backend: stable-audio, path: ...}`")
-    return TinyT2A.load(folder, device=resolve_device(spec.device))
+    model = TinyT2A.load(folder, device=resolve_device(spec.device))
+    model.set_vocoder(load_vocoder(spec.vocoder))
+    return model
+
+
+def load_vocoder(vocoder: str | None):
+    """The embedded T2A's vocoder: None (Griffin-Lim) for ``griffin-lim``, the shipped one when unset (if any), else the folder named."""
+    from synthio.t2a.vocoder import MelVocoder
+    from synthio.weights import shipped
+
+    if vocoder == "griffin-lim":
+        return None
+    folder = shipped("tiny_vocoder") if vocoder is None else Path(vocoder)
+    if folder is None:
+        return None
+    if not (folder / "model.safetensors").is_file():
+        raise BackendUnavailable(f"t2a vocoder {vocoder}: no model.safetensors there; give griffin-lim or a folder from `synthio pretrain vocoder`")
+    return MelVocoder.load(folder)
 
 
 def load_clap(spec: ClapSpec):
@@ -232,13 +253,13 @@ def load_classifier_check(spec: ClassifierSpec) -> str:
         if path is not None and path.is_file():
             return f"AST from config {path}"
         return f"AST checkpoint {_require(path, 'config.json', 'an ASTForAudioClassification checkpoint')}"
-    if spec.backend == "clap-probe":
+    if spec.backend in ("clap-probe", "cnn-pretrained"):
         from synthio.weights import shipped
 
         folder = Path(spec.path) if spec.path else shipped("tiny_clap")
         if folder is None or not (folder / "model.safetensors").is_file():
-            raise BackendUnavailable(f"clap-probe needs tiny-CLAP weights: none in {folder}; pass `path:` to a `synthio pretrain clap` model folder")
-        return f"probe on the tiny CLAP tower in {folder}"
+            raise BackendUnavailable(f"{spec.backend} needs tiny-CLAP weights: none in {folder}; pass `path:` to a `synthio pretrain clap` model folder")
+        return f"{'probe on' if spec.backend == 'clap-probe' else 'CNN fine-tuned from'} the tiny CLAP tower in {folder}"
     return "embedded CNN (trained per run, no weights needed)"
 
 
@@ -248,7 +269,7 @@ ALL_BACKENDS = {
     "clap": ["embedded", "transformers"],
     "llm": ["embedded", "openai", "transformers"],
     "captioner": ["embedded", "transformers"],
-    "classifier": ["cnn", "clap-probe", "ast"],
+    "classifier": list(CLASSIFIERS),
 }
 
 

@@ -85,8 +85,8 @@ def evaluate(
     factor: Annotated[Optional[str], typer.Option(help="synthetic clips per real clip for synthetic methods and retrieval, e.g. 4 or 1,2,4,8 (a sweep)")] = None,
     augment_config: Annotated[Optional[Path], typer.Option(help="YAML of `synthio augment` settings used by the synthetic methods")] = None,
     retrieval_pool: Annotated[Optional[Path], typer.Option(help="audiofolder the retrieval method draws from (e.g. the pretraining corpus)")] = None,
-    classifier: Annotated[Optional[str], typer.Option(help="cnn (from scratch), clap-probe (probe on the tiny CLAP encoder) or ast (transformers AST)")] = None,
-    classifier_path: Annotated[Optional[Path], typer.Option(help="for ast: local checkpoint folder or config.json")] = None,
+    classifier: Annotated[Optional[str], typer.Option(help="cnn (from scratch), cnn-pretrained (the CNN fine-tuned from the tiny CLAP's audio encoder), clap-probe (probe on the frozen tiny CLAP encoder) or ast (transformers AST)")] = None,
+    classifier_path: Annotated[Optional[Path], typer.Option(help="for ast: local checkpoint folder or config.json; for cnn-pretrained and clap-probe: a `synthio pretrain clap` model folder (default: the shipped tiny CLAP)")] = None,
     val_group: Annotated[Optional[str], typer.Option(help="column of each clip's source recording; validation never shares one with train")] = None,
     seconds: Annotated[Optional[float], typer.Option(help="clip length fed to the classifier (default: from the data)")] = None,
     steps: Annotated[Optional[int], typer.Option(help="optimiser steps per run (same for every method)")] = None,
@@ -236,6 +236,24 @@ def pretrain_t2a_command(
     from synthio.pretraining.t2a import T2ATrainConfig, pretrain_t2a
 
     path = pretrain_t2a(corpus, out, T2ATrainConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, cfg_dropout=cfg_dropout, seed=seed, device=device))
+    console.print(f"wrote {path}")
+
+
+@command(pretrain_app, "vocoder")
+def pretrain_vocoder_command(
+    out: Annotated[Path, typer.Option(help="run folder: segments.npz, checkpoint.pt, log.jsonl, model/ (rerun to resume)")],
+    corpus: Annotated[Optional[Path], typer.Option(help="corpus folder from `synthio corpus build`; not needed once OUT/segments.npz exists")] = None,
+    steps: Annotated[int, typer.Option(help="optimiser steps")] = 20000,
+    batch_size: Annotated[int, typer.Option(help="audio crops per step")] = 16,
+    crop_seconds: Annotated[float, typer.Option(help="seconds of audio per crop")] = 1.0,
+    learning_rate: Annotated[float, typer.Option(help="AdamW learning rate (warm-up, cosine decay)")] = 5e-4,
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+) -> None:
+    """Train the tiny T2A's neural vocoder (log-mel -> STFT -> audio) to replace Griffin-Lim: use it with `t2a: {vocoder: OUT/model}`."""
+    from synthio.pretraining.vocoder import VocoderTrainConfig, pretrain_vocoder
+
+    path = pretrain_vocoder(corpus, out, VocoderTrainConfig(steps=steps, batch_size=batch_size, crop_seconds=crop_seconds, learning_rate=learning_rate, seed=seed, device=device))
     console.print(f"wrote {path}")
 
 

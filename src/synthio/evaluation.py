@@ -26,7 +26,7 @@ from synthio.outdir import OutputFolderError, claim_output, file_digest, fingerp
 from synthio.progress import console, say, track
 from synthio.split import FewShotSplit, check_n, few_shot_split
 from synthio.train.classic import augmented_copies, get_method
-from synthio.train.classifiers import build_classifier
+from synthio.train.classifiers import CLASSIFIERS, build_classifier
 from synthio.train.trainer import (
     TrainConfig,
     accuracy,
@@ -65,8 +65,8 @@ class EvaluateConfig(BaseModel):
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], description="one few-shot split per seed; 5 by default so paired intervals can separate methods")
     val_n: int | None = Field(None, description="validation size carved from the rest of the pool (default: n)")
     val_group: str | None = Field(None, description="column naming each clip's source (e.g. freesound_id): no validation clip shares one with a train clip")
-    classifier: Literal["cnn", "clap-probe", "ast"] = "cnn"
-    classifier_path: Path | None = Field(None, description="ast: checkpoint folder or config.json; clap-probe: tiny-CLAP model folder (default: shipped)")
+    classifier: Literal[CLASSIFIERS] = "cnn"
+    classifier_path: Path | None = Field(None, description="ast: checkpoint folder or config.json; cnn-pretrained, clap-probe: tiny-CLAP model folder (default: shipped)")
     sample_rate: int = 16000
     seconds: float | None = Field(None, description="clip length for the classifier (default: 95th percentile of the pool, up to 10 s)")
     copies: int = Field(4, ge=1, description="augmented copies per real clip for waveform methods")

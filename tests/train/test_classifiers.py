@@ -59,7 +59,7 @@ def test_ast_from_config_json_and_errors(tmp_path):
     (tmp_path / "not_a_checkpoint").mkdir()
     with pytest.raises(FileNotFoundError, match="config.json"):
         build_classifier("ast", ["a", "b"], path=tmp_path / "not_a_checkpoint")
-    with pytest.raises(ValueError, match="cnn, clap-probe or ast"):
+    with pytest.raises(ValueError, match="cnn, cnn-pretrained, clap-probe or ast"):
         build_classifier("resnet", ["a"])
 
 
@@ -102,3 +102,31 @@ def test_clap_probe_starts_as_zero_shot_and_keeps_the_pretrained_tower(tmp_path)
     assert not model.audio.training
     with pytest.raises(FileNotFoundError, match="pretrain clap"):
         build_classifier("clap-probe", ["a"], path=tmp_path / "missing")
+
+
+def test_cnn_pretrained_starts_from_the_clap_encoder_keeps_its_statistics_and_fine_tunes_it(tmp_path):
+    from synthio.clap.tiny import TinyClapAudio, TinyClapConfig, save_tiny_clap
+    from synthio.train.trainer import TrainConfig, train_classifier
+
+    torch.manual_seed(0)
+    audio = TinyClapAudio(TinyClapConfig(seconds=0.5, n_mels=16, channels=(4, 8), embed_dim=8))
+    with torch.no_grad():
+        audio.feature_mean.fill_(-4.0)
+        audio.feature_std.fill_(3.0)
+    save_tiny_clap(audio, tmp_path / "clap")
+    model = build_classifier("cnn-pretrained", ["dog", "rain", "siren"], path=tmp_path / "clap")
+    assert model.sample_rate == audio.config.sample_rate and model.head.out_features == 3
+    assert all(torch.equal(v, audio.encoder.state_dict()[k]) for k, v in model.encoder.state_dict().items())
+    waves = torch.randn(6, 8000)
+    features = model.featurize(waves)
+    assert torch.allclose(model.prepare(features), audio.features(waves))
+    train_classifier(model, features, torch.tensor([0, 1, 2, 0, 1, 2]), None, None, TrainConfig(steps=3, batch_size=6))
+    assert torch.equal(model.feature_mean, torch.full((16,), -4.0)) and torch.equal(model.feature_std, torch.full((16,), 3.0))
+    assert any(not torch.equal(v, audio.encoder.state_dict()[k]) for k, v in model.encoder.state_dict().items() if v.is_floating_point())
+    with pytest.raises(FileNotFoundError, match="cnn-pretrained.*pretrain clap"):
+        build_classifier("cnn-pretrained", ["a"], path=tmp_path / "missing")
+
+
+def test_cnn_pretrained_loads_the_shipped_tiny_clap_by_default():
+    model = build_classifier("cnn-pretrained", ["a", "b"])
+    assert model.encoder.embedding_dim == 128 and not bool((model.feature_std == 0).any())

@@ -73,6 +73,16 @@ def multi_positive_clip_loss(audio: torch.Tensor, text: torch.Tensor, labels: to
     return 0.5 * (torch.sum(-targets * F.log_softmax(logits, 1), 1).mean() + torch.sum(-targets * F.log_softmax(logits.T, 1), 1).mean())
 
 
+def load_tiny_clap_audio(folder: str | Path) -> TinyClapAudio:
+    """The trained tower alone (no text encoder loaded), from a folder written by :func:`save_tiny_clap`."""
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    audio = TinyClapAudio(TinyClapConfig(**json.loads((folder / "config.json").read_text())))
+    audio.load_state_dict(load_file(str(folder / "model.safetensors")))
+    return audio
+
+
 class TinyClap:
     """``AudioTextScorer`` over a trained ``TinyClapAudio`` and the frozen MiniLM text tower."""
 
@@ -86,13 +96,7 @@ class TinyClap:
     @classmethod
     def load(cls, folder: str | Path, device: str = "cpu", text: MiniLMText | None = None) -> TinyClap:
         """From ``config.json`` + ``model.safetensors`` written by :func:`save_tiny_clap`."""
-        from safetensors.torch import load_file
-
-        folder = Path(folder)
-        config = TinyClapConfig(**json.loads((folder / "config.json").read_text()))
-        audio = TinyClapAudio(config)
-        audio.load_state_dict(load_file(str(folder / "model.safetensors")))
-        return cls(audio, text, device=device)
+        return cls(load_tiny_clap_audio(folder), text, device=device)
 
     @torch.no_grad()
     def embed_audio(self, waveforms: list[np.ndarray], sample_rate: int, batch_size: int = 64) -> torch.Tensor:

@@ -8,7 +8,8 @@
 - Conditioning: token embeddings of the frozen MiniLM sentence encoder (cross-attention);
   classifier-free guidance with an all-zero condition, dropped in training with ``cfg_dropout``.
 - Objective: v-prediction on the DDPM schedule; sampling with DDIM (deterministic, eta = 0).
-- Waveform: Griffin-Lim from the mel (pseudo-inverse of the filter bank); no vocoder to train.
+- Waveform: Griffin-Lim from the mel (pseudo-inverse of the filter bank), or a ``MelVocoder``
+  (``set_vocoder``; ``t2a: {vocoder: FOLDER}``) trained on the corpus with ``synthio pretrain vocoder``.
 - Longer than ``max_seconds``: tiled from consecutive windows, window k seeded ``seed + k * 1_000_003``
   (the first window is exactly the short clip of the same seed), joined with 10-ms fades.
 
@@ -37,6 +38,7 @@ from synthio.t2a.base import (
     prepare_waveforms,
 )
 from synthio.t2a.lora import inject_lora, lora_disabled
+from synthio.t2a.vocoder import MelVocoder, log_mel
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 TILE_SEED_STRIDE = 1_000_003
@@ -113,6 +115,7 @@ class TinyT2A:
         self.mel_std = torch.ones(config.n_mels)
         self.filters = torch.from_numpy(mel_filterbank(config.sample_rate, config.n_fft, config.n_mels))
         self.inverse_filters = torch.linalg.pinv(self.filters)
+        self.vocoder: MelVocoder | None = None
 
     # -- representation -------------------------------------------------------------
     def frames_for(self, seconds: float) -> int:
@@ -121,9 +124,7 @@ class TinyT2A:
 
     def log_mel(self, samples: torch.Tensor) -> torch.Tensor:
         """``(batch, num_samples)`` -> ``(batch, n_mels, frames)`` natural-log power mel."""
-        window = torch.hann_window(self.config.n_fft)
-        spec = torch.stft(samples.float(), self.config.n_fft, self.config.hop_length, window=window, center=True, return_complex=True)
-        return torch.log(torch.einsum("mf,bft->bmt", self.filters, spec.abs().square()) + 1e-6)
+        return log_mel(samples, self.filters, self.config.n_fft, self.config.hop_length)
 
     def normalise(self, log_mel: torch.Tensor) -> torch.Tensor:
         return (log_mel - self.mel_mean[:, None]) / self.mel_std[:, None]
@@ -136,7 +137,21 @@ class TinyT2A:
         flat = log_mels.transpose(1, 2).reshape(-1, self.config.n_mels)
         self.mel_mean, self.mel_std = flat.mean(0), flat.std(0).clamp_min(1e-3)
 
+    def set_vocoder(self, vocoder: MelVocoder | None) -> None:
+        """Decode mels with ``vocoder`` (None: Griffin-Lim); refused unless it reads this model's mels."""
+        if vocoder is not None:
+            vocoder.check_matches(self.sample_rate, self.config.n_fft, self.config.hop_length, self.config.n_mels)
+            vocoder.to(self.device).eval()
+        self.vocoder = vocoder
+
+    @torch.no_grad()
     def to_waveform(self, log_mel: torch.Tensor, num_samples: int, seed: int) -> np.ndarray:
+        """One ``(n_mels, frames)`` log-mel to audio: the vocoder's, or Griffin-Lim's (random initial phase seeded by ``seed``)."""
+        if self.vocoder is not None:
+            return self.vocoder(log_mel[None].to(self.device), num_samples)[0].cpu().numpy().astype(np.float32)
+        return self.griffin_lim(log_mel, num_samples, seed)
+
+    def griffin_lim(self, log_mel: torch.Tensor, num_samples: int, seed: int) -> np.ndarray:
         """Griffin-Lim from one ``(n_mels, frames)`` log-mel; the random initial phase is seeded."""
         power = torch.clamp(self.inverse_filters @ (log_mel.exp() - 1e-6).clamp_min(0), min=0)
         magnitude = power.sqrt()

@@ -13,6 +13,7 @@ which one it holds:
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -92,6 +93,46 @@ class CNNClassifier(nn.Module):
         return self.head(self.encoder(features))
 
 
+class PretrainedCNNClassifier(CNNClassifier):
+    """The embedded CNN with its encoder starting as the tiny CLAP's audio encoder, fine-tuned end to end.
+
+    Nobody trains a classifier from scratch on 50 clips: this is the fine-tuning users do (the paper
+    fine-tunes an AudioSet AST), at the embedded scale. The encoder was pretrained on the corpus's
+    captions (``synthio pretrain clap``), so its log-mel settings and input statistics are the
+    CLAP's and stay fixed: refitting them on 50 clips would move every input the encoder learned
+    from. Only the head is new. Unlike ``clap-probe``, every weight trains (BatchNorm included);
+    the trainer's best-on-validation checkpoint is what stops it forgetting.
+    """
+
+    default_learning_rate = 1e-3
+
+    def __init__(self, labels: list[str], audio):
+        config = audio.config
+        super().__init__(labels, config.sample_rate, config.n_fft, config.hop_length, config.n_mels, encoder=copy.deepcopy(audio.encoder))
+        with torch.no_grad():
+            self.feature_mean.copy_(audio.feature_mean)
+            self.feature_std.copy_(audio.feature_std)
+
+    @classmethod
+    def from_folder(cls, labels: list[str], folder: str | Path | None = None) -> PretrainedCNNClassifier:
+        """From a ``synthio pretrain clap`` model folder, or the shipped tiny CLAP."""
+        from synthio.clap.tiny import load_tiny_clap_audio
+
+        return cls(labels, load_tiny_clap_audio(tiny_clap_folder(folder, "cnn-pretrained")))
+
+    def fit_normalization(self, features: torch.Tensor) -> None:
+        """No-op: the statistics are the corpus's, which the encoder was pretrained with."""
+
+
+def tiny_clap_folder(folder: str | Path | None, classifier: str) -> Path:
+    """``folder``, or the shipped tiny CLAP when it is None; raises naming the fix when it holds no weights."""
+    from synthio.weights import shipped
+
+    folder = Path(folder) if folder is not None else shipped("tiny_clap")
+    if folder is None or not (Path(folder) / "model.safetensors").is_file():
+        raise MissingFileError(f"--classifier {classifier}: no tiny-CLAP weights in {folder}; pass --classifier-path with a folder from `synthio pretrain clap`")
+    return Path(folder)
+
 
 class ClapProbeClassifier(nn.Module):
     """A probe on the tiny CLAP whose head starts as its zero-shot classifier.
@@ -119,12 +160,8 @@ class ClapProbeClassifier(nn.Module):
     def from_folder(cls, labels: list[str], folder: str | Path | None = None) -> ClapProbeClassifier:
         """From a ``synthio pretrain clap`` model folder, or the shipped tiny CLAP."""
         from synthio.clap.tiny import TinyClap
-        from synthio.weights import shipped
 
-        folder = Path(folder) if folder is not None else shipped("tiny_clap")
-        if folder is None or not (Path(folder) / "model.safetensors").is_file():
-            raise MissingFileError(f"no tiny-CLAP weights in {folder}: pass --classifier-path with a folder from `synthio pretrain clap`")
-        return cls(TinyClap.load(folder), labels)
+        return cls(TinyClap.load(tiny_clap_folder(folder, "clap-probe")), labels)
 
     def train(self, mode: bool = True) -> ClapProbeClassifier:
         super().train(mode)
@@ -217,11 +254,17 @@ class ASTClassifier(nn.Module):
         return self.model(input_values=features).logits
 
 
+CLASSIFIERS = ("cnn", "cnn-pretrained", "clap-probe", "ast")
+
+
 def build_classifier(name: str, labels: list[str], sample_rate: int = 16000, path: str | Path | None = None) -> nn.Module:
-    """``cnn`` (embedded, from scratch), ``clap-probe`` (linear probe on the tiny CLAP's audio tower; ``path`` = a
-    ``synthio pretrain clap`` model folder, default the shipped one) or ``ast`` (``path`` = a checkpoint folder or config.json)."""
+    """``cnn`` (embedded, from scratch), ``cnn-pretrained`` (the same CNN fine-tuned from the tiny CLAP's audio encoder),
+    ``clap-probe`` (linear probe on the tiny CLAP's audio tower; for both, ``path`` = a ``synthio pretrain clap`` model
+    folder, default the shipped one) or ``ast`` (``path`` = a checkpoint folder or config.json)."""
     if name == "cnn":
         return CNNClassifier(labels, sample_rate=sample_rate)
+    if name == "cnn-pretrained":
+        return PretrainedCNNClassifier.from_folder(labels, path)
     if name == "clap-probe":
         return ClapProbeClassifier.from_folder(labels, path)
     if name == "ast":
@@ -231,4 +274,4 @@ def build_classifier(name: str, labels: list[str], sample_rate: int = 16000, pat
         if path.is_file():
             return ASTClassifier.from_config(path, labels)
         return ASTClassifier.from_pretrained(path, labels)
-    raise ConfigError(f"unknown classifier {name!r}; choose cnn, clap-probe or ast")
+    raise ConfigError(f"unknown classifier {name!r}; choose {', '.join(CLASSIFIERS[:-1])} or {CLASSIFIERS[-1]}")
