@@ -85,6 +85,10 @@ class AlignBackends(BaseModel):
     t2a: T2ASpec = Field(default_factory=T2ASpec)
     clap: ClapSpec = Field(default_factory=ClapSpec)
 
+    def settings_as_before(self) -> dict:
+        """An ``exclude`` for output fingerprints: backend settings added later that resolve to what came before (Griffin-Lim), so older folders still resume."""
+        return {"t2a": {"vocoder"}} if self.t2a.backend != "embedded" or vocoder_folder(self.t2a.vocoder) is None else {}
+
 
 class PipelineBackends(AlignBackends):
     """The backends ``synthio augment`` needs: alignment's plus ``llm:`` and ``captioner:``."""
@@ -151,14 +155,20 @@ def load_t2a(spec: T2ASpec):
     return model
 
 
-def load_vocoder(vocoder: str | None):
-    """The embedded T2A's vocoder: None (Griffin-Lim) for ``griffin-lim``, the shipped one when unset (if any), else the folder named."""
-    from synthio.t2a.vocoder import MelVocoder
+def vocoder_folder(vocoder: str | None) -> Path | None:
+    """The folder a ``t2a.vocoder`` setting names: None for Griffin-Lim (``griffin-lim``, or unset in a build that ships no vocoder)."""
     from synthio.weights import shipped
 
     if vocoder == "griffin-lim":
         return None
-    folder = shipped("tiny_vocoder") if vocoder is None else Path(vocoder)
+    return shipped("tiny_vocoder") if vocoder is None else Path(vocoder)
+
+
+def load_vocoder(vocoder: str | None):
+    """The embedded T2A's vocoder (``vocoder_folder``), or None for Griffin-Lim."""
+    from synthio.t2a.vocoder import MelVocoder
+
+    folder = vocoder_folder(vocoder)
     if folder is None:
         return None
     if not (folder / "model.safetensors").is_file():

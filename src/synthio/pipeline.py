@@ -93,7 +93,7 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
     def output_settings(self) -> dict:
         """What shapes the output; batch size, LLM cache and timeouts do not."""
         verdict = {"verdict": True, "verdict_seeds": True, "verdict_steps": True, "verdict_group": True}
-        return super().output_settings({"batch_size": True, "report": True, **dict.fromkeys(EXECUTOR_SETTINGS, True), **verdict, "llm": {"cache_dir", "timeout_seconds", "max_retries"}})
+        return super().output_settings({"batch_size": True, "report": True, **dict.fromkeys(EXECUTOR_SETTINGS, True), **verdict, **self.settings_as_before(), "llm": {"cache_dir", "timeout_seconds", "max_retries"}})
 
 
 class Stages:

@@ -79,3 +79,16 @@ def test_the_backend_setting_picks_griffin_lim_a_folder_or_refuses(tmp_path):
         load_vocoder(str(tmp_path / "nothing"))
     with pytest.raises(BackendUnavailable, match="setting of the embedded T2A"):
         load_t2a(T2ASpec(backend="stable-audio", path=tmp_path, vocoder="griffin-lim"))
+
+
+def test_griffin_lim_by_default_or_by_name_keeps_older_folders_fingerprint_a_vocoder_changes_it(tmp_path):
+    from synthio.align.run import AlignConfig
+    from synthio.pipeline import AugmentConfig
+    from tests.conftest import make_folder
+
+    data = make_folder(tmp_path / "data", {"low": 1}, seconds=0.1)
+    for kind in (AugmentConfig, AlignConfig):
+        plain = kind(data_dir=data, out=tmp_path / "out", n=1)
+        assert "vocoder" not in plain.output_settings()["t2a"]
+        assert kind(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(vocoder="griffin-lim")).output_settings() == plain.output_settings()
+        assert kind(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(vocoder=str(tmp_path / "voc"))).output_settings()["t2a"]["vocoder"] == str(tmp_path / "voc")

@@ -56,7 +56,7 @@ class AlignConfig(AlignBackends, FewShotSelection):
         """Gradient checkpointing changes memory, not results: a run may resume with it switched; settings still off are left out, so older folders keep their fingerprint."""
         train = {"gradient_checkpointing": True, **({"winner_loss_weight": True} if self.train.winner_loss_weight == 0 else {})}
         unused = {"validation_clips": True, "validate_every": True} if self.validation_clips == 0 else {}
-        return super().output_settings({"train": train, **unused, **(exclude or {})})
+        return super().output_settings({"train": train, **unused, **self.settings_as_before(), **(exclude or {})})
 
 
 def few_shot_clips(config: AlignConfig, sample_rate: int, max_seconds: float) -> list[Clip]:
