@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from synthio.dataset import Clip
 from synthio.evaluation import EvaluateConfig, auto_seconds, evaluate
@@ -63,6 +64,31 @@ def test_extra_train_rows_become_a_method(folder, tmp_path):
     runs = evaluate(config(folder, tmp_path / "out", methods=["gold"], extra_train=[extra]))["runs"]
     assert [r["method"] for r in runs] == ["gold", "extra:syn"]
     assert runs[1]["train_rows"] == runs[0]["train_rows"] + 6
+
+
+def test_the_pretrain_schedule_trains_on_generated_rows_first_then_on_the_real_clips(folder, tmp_path, monkeypatch):
+    import synthio.evaluation as evaluation
+
+    calls = []
+    real_train = evaluation.train_classifier
+
+    def recording(model, features, labels, *args, fit_normalization=True, **kwargs):
+        calls.append((len(features), fit_normalization, model.feature_mean.clone()))
+        return real_train(model, features, labels, *args, fit_normalization=fit_normalization, **kwargs)
+
+    monkeypatch.setattr(evaluation, "train_classifier", recording)
+    extra = make_folder(tmp_path / "syn", {"low": 4, "high": 4})
+    mixed = config(folder, tmp_path / "mix", methods=["gold"], extra_train=[extra])
+    assert "synthetic_schedule" not in mixed.output_settings()
+    runs = evaluate(mixed)["runs"]
+    assert [(rows, fit) for rows, fit, _ in calls] == [(6, True), (14, True)] and "pretrain_best_step" not in runs[1]
+    calls.clear()
+    scheduled = config(folder, tmp_path / "pre", methods=["gold"], extra_train=[extra], synthetic_schedule="pretrain")
+    assert scheduled.fingerprint() != mixed.fingerprint()
+    runs = evaluate(scheduled)["runs"]
+    assert [(rows, fit) for rows, fit, _ in calls] == [(6, True), (8, False), (6, False)]
+    assert torch.equal(calls[1][2], calls[2][2]) and not torch.equal(calls[1][2], torch.zeros_like(calls[1][2]))
+    assert runs[1]["train_rows"] == 14 and "pretrain_best_step" in runs[1] and "pretrain_best_step" not in runs[0]
 
 
 def test_auto_seconds():

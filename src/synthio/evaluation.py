@@ -78,6 +78,9 @@ class EvaluateConfig(BaseModel):
     steps: int = Field(300, ge=1, description="optimiser steps per run (the same for every method)")
     batch_size: int = Field(32, ge=1)
     learning_rate: float | None = Field(None, gt=0)
+    synthetic_schedule: Literal["mix", "pretrain"] = Field(
+        "mix", description="generated rows (synthetic, retrieved, --extra-train): mix = one training on them and the real clips; pretrain = a training on them alone, then one on the real clips (steps each; input statistics from all rows)"
+    )
     eval_every: int = Field(25, ge=1)
     device: str = "auto"
 
@@ -98,7 +101,7 @@ class EvaluateConfig(BaseModel):
 
     def output_settings(self) -> dict:
         """Every setting that changes a run's result (not ``out``, ``n``, ``seeds``, ``methods``), with the augment config's content digest."""
-        keep = self.model_dump(mode="json", exclude={"out", "n", "seeds", "methods", "device"})
+        keep = self.model_dump(mode="json", exclude={"out", "n", "seeds", "methods", "device", *(["synthetic_schedule"] if self.synthetic_schedule == "mix" else [])})
         keep["augment_config_digest"] = file_digest(self.augment_config)
         return keep
 
@@ -307,14 +310,26 @@ def training_rows(config: EvaluateConfig, name: str, n: int, seed: int, split: F
     return torch.cat([f for f, _ in rows]), torch.cat([y for _, y in rows]), spec_augment
 
 
-def train_and_test(config: EvaluateConfig, name: str, n: int, seed: int, split: FewShotSplit, rows, data: EvaluationData, features: Features) -> dict:
-    """Train a fresh classifier on ``rows`` (checkpoint chosen on the split's validation part), test it once; the run's record (without its seconds)."""
+def train_and_test(config: EvaluateConfig, name: str, n: int, seed: int, split: FewShotSplit, rows, data: EvaluationData, features: Features, generated: bool = False) -> dict:
+    """Train a fresh classifier on ``rows`` (checkpoint chosen on the split's validation part), test it once; the run's record (without its seconds).
+
+    ``generated``: the rows after the split's real clips were generated (synthetic, retrieved or an
+    extra folder), so ``synthetic_schedule: pretrain`` trains on them first, then on the real clips.
+    """
     train_features, train_labels, spec_augment = rows
     val_index = torch.tensor(split.val, dtype=torch.long)
+    val = (features.pool[val_index], features.pool_labels[val_index])
     torch.manual_seed(seed)
     model = build_classifier(config.classifier, data.parts.labels, config.sample_rate, config.classifier_path)
     train_config = TrainConfig(steps=config.steps, batch_size=config.batch_size, learning_rate=config.learning_rate, eval_every=config.eval_every, seed=seed, device=config.device)
-    result = train_classifier(model, train_features, train_labels, features.pool[val_index], features.pool_labels[val_index], train_config, spec_augment, f"{name} n={n} seed={seed}")
+    schedule = {}
+    real = len(split.train)
+    if generated and config.synthetic_schedule == "pretrain" and len(train_labels) > real:
+        model.fit_normalization(train_features)
+        first = train_classifier(model, train_features[real:], train_labels[real:], *val, train_config, spec_augment, f"{name} n={n} seed={seed} (generated rows)", fit_normalization=False)
+        schedule = {"pretrain_best_step": first.best_step}
+        train_features, train_labels = train_features[:real], train_labels[:real]
+    result = train_classifier(model, train_features, train_labels, *val, train_config, spec_augment, f"{name} n={n} seed={seed}", fit_normalization=not schedule)
     logits = predict_logits(model, features.test, device=config.device)
     if features.multi_label:
         metrics = multi_label_metrics(model, features, val_index, logits, config.device) | {"val_map": result.val_map}
@@ -328,10 +343,11 @@ def train_and_test(config: EvaluateConfig, name: str, n: int, seed: int, split: 
         **metrics,
         "epochs": result.epochs,
         "train_clips": len(split.train),
-        "train_rows": len(train_labels),
+        "train_rows": len(rows[1]),
         "val_clips": len(split.val),
         "val_accuracy": result.val_accuracy,
         "best_step": result.best_step,
+        **schedule,
     }
 
 
@@ -381,7 +397,7 @@ def run_evaluation(config: EvaluateConfig) -> dict:
                     continue
                 run_started = time.time()
                 rows = training_rows(config, name, n, seed, split, data, features, source, retrieval_cache)
-                run = train_and_test(config, name, n, seed, split, rows, data, features)
+                run = train_and_test(config, name, n, seed, split, rows, data, features, generated=name in source or name in features.extras)
                 run["seconds"] = round(time.time() - run_started, 2)
                 runs.append(run)
                 shown = f"mAP {run['map']:.3f}  micro-F1 {run['micro_f1']:.3f}  " if "map" in run else ""

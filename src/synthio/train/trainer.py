@@ -156,8 +156,9 @@ def train_classifier(
     config: TrainConfig = TrainConfig(),
     spec_augment: SpecAugment | None = None,
     description: str = "training",
+    fit_normalization: bool = True,
 ) -> TrainResult:
-    """Train in place and load the best-on-validation weights into ``model``."""
+    """Train in place and load the best-on-validation weights into ``model``; ``fit_normalization=False`` keeps the input statistics the model already has."""
     if len(train_features) != len(train_labels):
         raise ValueError(f"{len(train_features)} feature rows but {len(train_labels)} labels")
     if len(train_features) == 0:
@@ -165,7 +166,8 @@ def train_classifier(
     device = torch.device(resolve_device(config.device))
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    model.fit_normalization(train_features)
+    if fit_normalization:
+        model.fit_normalization(train_features)
     model.to(device)
     lr = config.learning_rate or model.default_learning_rate
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=config.weight_decay)
