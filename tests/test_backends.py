@@ -51,6 +51,8 @@ def test_defaults_are_embedded_and_others_say_how_to_enable():
     assert "api_key_env" in rows[("llm", "openai")].detail
     probe = rows_by_key(check_backends(BackendsConfig.model_validate({"classifier": {"backend": "clap-probe"}})))
     assert probe[("classifier", "clap-probe")].status == "ready"
+    pretrained = rows_by_key(check_backends(BackendsConfig.model_validate({"classifier": {"backend": "cnn-pretrained", "path": "nowhere"}})))
+    assert pretrained[("classifier", "cnn-pretrained")].status == "unavailable" and "pretrain clap" in pretrained[("classifier", "cnn-pretrained")].detail
 
 
 def test_configured_real_backends_load_from_local_folders(tmp_path):

@@ -23,7 +23,7 @@ import torch
 from pydantic import BaseModel, Field, field_serializer
 
 from synthio.device import resolve_device
-from synthio.errors import SynthioError
+from synthio.errors import MissingFileError, SynthioError
 from synthio.llm.openai_compat import redact_url
 from synthio.progress import console
 from synthio.train.classifiers import CLASSIFIERS
@@ -264,11 +264,12 @@ def load_classifier_check(spec: ClassifierSpec) -> str:
             return f"AST from config {path}"
         return f"AST checkpoint {_require(path, 'config.json', 'an ASTForAudioClassification checkpoint')}"
     if spec.backend in ("clap-probe", "cnn-pretrained"):
-        from synthio.weights import shipped
+        from synthio.train.classifiers import tiny_clap_folder
 
-        folder = Path(spec.path) if spec.path else shipped("tiny_clap")
-        if folder is None or not (folder / "model.safetensors").is_file():
-            raise BackendUnavailable(f"{spec.backend} needs tiny-CLAP weights: none in {folder}; pass `path:` to a `synthio pretrain clap` model folder")
+        try:
+            folder = tiny_clap_folder(spec.path, spec.backend)
+        except MissingFileError as error:
+            raise BackendUnavailable(str(error)) from None
         return f"{'probe on' if spec.backend == 'clap-probe' else 'CNN fine-tuned from'} the tiny CLAP tower in {folder}"
     return "embedded CNN (trained per run, no weights needed)"
 

@@ -130,7 +130,7 @@ def tiny_clap_folder(folder: str | Path | None, classifier: str) -> Path:
 
     folder = Path(folder) if folder is not None else shipped("tiny_clap")
     if folder is None or not (Path(folder) / "model.safetensors").is_file():
-        raise MissingFileError(f"--classifier {classifier}: no tiny-CLAP weights in {folder}; pass --classifier-path with a folder from `synthio pretrain clap`")
+        raise MissingFileError(f"--classifier {classifier}: no tiny-CLAP weights in {folder}; pass --classifier-path (YAML: classifier: {{path: ...}}) with a folder from `synthio pretrain clap`")
     return Path(folder)
 
 
