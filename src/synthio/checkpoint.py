@@ -24,3 +24,12 @@ def load_checkpoint(path: Path) -> dict[str, Any] | None:
 def save_checkpoint(path: Path, state: dict[str, Any]) -> Path:
     """``torch.save`` ``state`` to ``path`` atomically."""
     return write_atomic(path, lambda tmp: torch.save(state, tmp))
+
+
+def restore(path: Path, parts: dict[str, Any]) -> dict[str, Any] | None:
+    """Load each of ``parts`` (name -> model, optimiser or scheduler) from the checkpoint at ``path``; the saved state (for its step or epoch), or None when there is none yet."""
+    state = load_checkpoint(path)
+    if state is not None:
+        for name, part in parts.items():
+            part.load_state_dict(state[name])
+    return state

@@ -80,16 +80,24 @@ def test_ast_from_local_folder_fine_tunes_with_its_extractor_normalisation(tmp_p
     assert any(not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters()))
 
 
-def test_clap_probe_starts_as_zero_shot_and_keeps_the_pretrained_tower(tmp_path):
-    from synthio.clap.tiny import TinyClap, TinyClapAudio, TinyClapConfig, save_tiny_clap
-    from synthio.train.trainer import TrainConfig, predict_logits, train_classifier
+def saved_tiny_clap(folder):
+    """A tiny random CLAP tower with non-trivial input statistics, saved to ``folder``."""
+    from synthio.clap.tiny import TinyClapAudio, TinyClapConfig, save_tiny_clap
 
     torch.manual_seed(0)
     audio = TinyClapAudio(TinyClapConfig(seconds=0.5, n_mels=16, channels=(4, 8), embed_dim=8))
     with torch.no_grad():
         audio.feature_mean.fill_(-4.0)
         audio.feature_std.fill_(3.0)
-    save_tiny_clap(audio, tmp_path / "clap")
+    save_tiny_clap(audio, folder)
+    return audio
+
+
+def test_clap_probe_starts_as_zero_shot_and_keeps_the_pretrained_tower(tmp_path):
+    from synthio.clap.tiny import TinyClap
+    from synthio.train.trainer import TrainConfig, predict_logits, train_classifier
+
+    saved_tiny_clap(tmp_path / "clap")
     model = build_classifier("clap-probe", ["dog", "rain", "siren"], path=tmp_path / "clap")
     waves = torch.randn(6, 8000)
     features = model.featurize(waves)
@@ -105,15 +113,9 @@ def test_clap_probe_starts_as_zero_shot_and_keeps_the_pretrained_tower(tmp_path)
 
 
 def test_cnn_pretrained_starts_from_the_clap_encoder_keeps_its_statistics_and_fine_tunes_it(tmp_path):
-    from synthio.clap.tiny import TinyClapAudio, TinyClapConfig, save_tiny_clap
     from synthio.train.trainer import TrainConfig, train_classifier
 
-    torch.manual_seed(0)
-    audio = TinyClapAudio(TinyClapConfig(seconds=0.5, n_mels=16, channels=(4, 8), embed_dim=8))
-    with torch.no_grad():
-        audio.feature_mean.fill_(-4.0)
-        audio.feature_std.fill_(3.0)
-    save_tiny_clap(audio, tmp_path / "clap")
+    audio = saved_tiny_clap(tmp_path / "clap")
     model = build_classifier("cnn-pretrained", ["dog", "rain", "siren"], path=tmp_path / "clap")
     assert model.sample_rate == audio.config.sample_rate and model.head.out_features == 3
     assert all(torch.equal(v, audio.encoder.state_dict()[k]) for k, v in model.encoder.state_dict().items())

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from synthio.checkpoint import load_checkpoint, save_checkpoint
+from synthio.checkpoint import restore, save_checkpoint
 from synthio.clap.tiny import TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap
 from synthio.device import resolve_device
 from synthio.pretraining.corpus.base import load_corpus
@@ -60,11 +60,8 @@ def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / steps_per_epoch) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
     start_epoch = 0
     checkpoint = out / "checkpoint.pt"
-    state = load_checkpoint(checkpoint)
+    state = restore(checkpoint, {"model": model, "optimizer": optimizer, "scheduler": scheduler})
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
         start_epoch = int(state["epoch"])
         generator.manual_seed(train.seed + start_epoch)
         console.print(f"resuming after epoch {start_epoch}")

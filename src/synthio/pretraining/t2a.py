@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from synthio.atomic import write_atomic
-from synthio.checkpoint import load_checkpoint, save_checkpoint
+from synthio.checkpoint import restore, save_checkpoint
 from synthio.device import resolve_device
 from synthio.errors import MissingFileError, SynthioError
 from synthio.progress import console, progress_bar
@@ -97,11 +97,8 @@ def pretrain_t2a(corpus: str | Path | None, out: str | Path, train: T2ATrainConf
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, train.steps) / train.steps)))
     start = 0
     checkpoint = out / "checkpoint.pt"
-    state = load_checkpoint(checkpoint)
+    state = restore(checkpoint, {"unet": model.unet, "optimizer": optimizer, "scheduler": scheduler})
     if state is not None:
-        model.unet.load_state_dict(state["unet"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
         start = int(state["step"])
         console.print(f"resuming after step {start}")
     generator = torch.Generator().manual_seed(train.seed + start)

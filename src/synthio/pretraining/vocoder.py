@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from synthio.atomic import write_atomic
-from synthio.checkpoint import load_checkpoint, save_checkpoint
+from synthio.checkpoint import restore, save_checkpoint
 from synthio.device import resolve_device
 from synthio.errors import MissingFileError, SynthioError
 from synthio.progress import console, progress_bar
@@ -92,11 +92,8 @@ def pretrain_vocoder(corpus: str | Path | None, out: str | Path, train: VocoderT
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, train.steps) / train.steps)))
     start = 0
     checkpoint = out / "checkpoint.pt"
-    state = load_checkpoint(checkpoint)
+    state = restore(checkpoint, {"model": model, "optimizer": optimizer, "scheduler": scheduler})
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
         start = int(state["step"])
         console.print(f"resuming after step {start}")
     generator = torch.Generator().manual_seed(train.seed + start)
