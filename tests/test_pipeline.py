@@ -228,3 +228,24 @@ def test_every_real_duration_generates_and_long_clips_are_capped(tmp_path, monke
     lengths = sorted(len(read_audio(tmp_path / "out/work" / row["file"], 16000)) for row in manifest)
     assert lengths == sorted([8320, 16001, 160, 48, 19200, 6400])
     assert (tmp_path / "out/work/clips").is_dir() and not list((tmp_path / "out/work/clips").glob(".*"))
+
+
+def test_settings_added_later_left_at_what_came_before_keep_older_folders_fingerprint_and_enter_it_once_changed(tmp_path):
+    from synthio.align.dpo import AlignTrainConfig
+    from synthio.align.run import AlignConfig
+    from synthio.backends import T2ASpec
+
+    data = make_folder(tmp_path / "data", {"low": 1}, seconds=0.1)
+    added_train = {"gradient_checkpointing", "winner_loss_weight", "optimizer", "mixed_precision"}
+    plain = augment.AugmentConfig(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(device="cpu")).output_settings()
+    assert "init_strength" not in plain and not {"sampler", "steps"} & set(plain["t2a"]) and not added_train & set(plain["align_train"])
+    assert not added_train & set(AlignConfig(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(device="cpu")).output_settings()["train"])
+    changed = augment.AugmentConfig(
+        data_dir=data, out=tmp_path / "out", n=1, init_strength=0.5, t2a=T2ASpec(device="cpu", backend="stable-audio", steps=10),
+        align_train=AlignTrainConfig(winner_loss_weight=1.0, optimizer="adamw-8bit", mixed_precision="bf16", gradient_checkpointing=True),
+    ).output_settings()
+    assert changed["init_strength"] == 0.5 and changed["t2a"]["steps"] == 10
+    assert {k: changed["align_train"][k] for k in ("winner_loss_weight", "optimizer", "mixed_precision")} == {"winner_loss_weight": 1.0, "optimizer": "adamw-8bit", "mixed_precision": "bf16"}
+    assert "gradient_checkpointing" not in changed["align_train"]
+    on_cuda = augment.AugmentConfig(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(device="cuda")).output_settings()
+    assert on_cuda["align_train"]["mixed_precision"] == "auto"

@@ -86,8 +86,10 @@ class AlignBackends(BaseModel):
     clap: ClapSpec = Field(default_factory=ClapSpec)
 
     def settings_as_before(self) -> dict:
-        """An ``exclude`` for output fingerprints: backend settings added later that resolve to what came before (Griffin-Lim), so older folders still resume."""
-        return {"t2a": {"vocoder"}} if self.t2a.backend != "embedded" or vocoder_folder(self.t2a.vocoder) is None else {}
+        """An ``exclude`` for output fingerprints: backend settings added later that resolve to what came before (the checkpoint's sampler and steps, Griffin-Lim), so older folders still resume."""
+        unset = {name for name in ("sampler", "steps") if getattr(self.t2a, name) is None}
+        griffin_lim = self.t2a.backend != "embedded" or vocoder_folder(self.t2a.vocoder) is None
+        return {"t2a": unset | ({"vocoder"} if griffin_lim else set())}
 
 
 class PipelineBackends(AlignBackends):

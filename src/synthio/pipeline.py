@@ -91,9 +91,10 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
     max_clip_seconds: float = Field(30.0, gt=0, description="synthetic clips are at most this long (a longer real clip's are cut to it, with a warning)")
 
     def output_settings(self) -> dict:
-        """What shapes the output; batch size, LLM cache and timeouts do not."""
+        """What shapes the output; batch size, LLM cache and timeouts do not, and settings added later that are set to what came before are left out so older folders resume."""
         verdict = {"verdict": True, "verdict_seeds": True, "verdict_steps": True, "verdict_group": True}
-        return super().output_settings({"batch_size": True, "report": True, **dict.fromkeys(EXECUTOR_SETTINGS, True), **verdict, **self.settings_as_before(), "llm": {"cache_dir", "timeout_seconds", "max_retries"}})
+        before = {**self.settings_as_before(), "align_train": self.align_train.settings_as_before(self.t2a.device), **({"init_strength": True} if self.init_strength == 1 else {})}
+        return super().output_settings({"batch_size": True, "report": True, **dict.fromkeys(EXECUTOR_SETTINGS, True), **verdict, **before, "llm": {"cache_dir", "timeout_seconds", "max_retries"}})
 
 
 class Stages:

@@ -53,10 +53,9 @@ class AlignConfig(AlignBackends, FewShotSelection):
     validate_every: int = Field(50, ge=1, description="optimiser steps between validation FDs (also at step 0 and the last step)")
 
     def output_settings(self, exclude: dict | None = None) -> dict:
-        """Gradient checkpointing changes memory, not results: a run may resume with it switched; settings still off are left out, so older folders keep their fingerprint."""
-        train = {"gradient_checkpointing": True, **({"winner_loss_weight": True} if self.train.winner_loss_weight == 0 else {})}
+        """Settings added later and still set to what came before are left out, so older folders keep their fingerprint (``AlignTrainConfig.settings_as_before``)."""
         unused = {"validation_clips": True, "validate_every": True} if self.validation_clips == 0 else {}
-        return super().output_settings({"train": train, **unused, **self.settings_as_before(), **(exclude or {})})
+        return super().output_settings({"train": self.train.settings_as_before(self.t2a.device), **unused, **self.settings_as_before(), **(exclude or {})})
 
 
 def few_shot_clips(config: AlignConfig, sample_rate: int, max_seconds: float) -> list[Clip]:
