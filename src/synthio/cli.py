@@ -31,7 +31,7 @@ SkipBad = Annotated[bool, typer.Option("--skip-bad", help="skip unusable rows an
 
 METHODS_HELP = (
     "classic: gold,noise,pitch,specaug,audiomentations; synthetic (runs `synthio augment` per split): "
-    "synthio,vanilla-syn,llm-caps,template-captions,erm,no-reflection,no-mixcap,no-dpo,synthio-variations (init_strength 0.5); retrieval"
+    "synthio,vanilla-syn,llm-caps,template-captions,compose-captions (MixCap by rules),erm,no-reflection,no-mixcap,no-dpo,synthio-variations (init_strength 0.5); retrieval"
 )
 
 

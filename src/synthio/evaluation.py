@@ -44,6 +44,7 @@ SYNTHETIC_METHODS: dict[str, dict] = {
     "llm-caps": {"captions": "llm", "align": "none", "filter": False, "reflection_rounds": 0},
     "synthio": {},
     "template-captions": {"captions": "template"},
+    "compose-captions": {"captions": "compose"},
     "erm": {"align": "erm"},
     "no-reflection": {"reflection_rounds": 0},
     "no-mixcap": {"captions": "llm"},
