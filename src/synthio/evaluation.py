@@ -330,7 +330,7 @@ def train_and_test(config: EvaluateConfig, name: str, n: int, seed: int, split: 
         first = train_classifier(model, train_features[real:], train_labels[real:], *val, train_config, spec_augment, f"{name} n={n} seed={seed} (generated rows)", fit_normalization=False)
         schedule = {"pretrain_best_step": first.best_step}
         train_features, train_labels = train_features[:real], train_labels[:real]
-    result = train_classifier(model, train_features, train_labels, *val, train_config, spec_augment, f"{name} n={n} seed={seed}", fit_normalization=not schedule)
+    result = train_classifier(model, train_features, train_labels, *val, train_config, spec_augment, f"{name} n={n} seed={seed}", fit_normalization=not schedule, start_is_candidate=True if schedule else None)
     logits = predict_logits(model, features.test, device=config.device)
     if features.multi_label:
         metrics = multi_label_metrics(model, features, val_index, logits, config.device) | {"val_map": result.val_map}

@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -47,3 +49,19 @@ def test_trainer_without_validation_keeps_last_and_checks_shapes():
     assert result.val_accuracy is None and result.best_step == 3
     with pytest.raises(ValueError, match="labels"):
         train_classifier(model, x, y[:-1], None, None)
+
+
+def test_the_start_competes_for_the_best_checkpoint_only_when_the_model_starts_trained():
+    x, y = separable_data(4)
+    wrong = (y + 1) % 3
+    torch.manual_seed(0)
+    model = CNNClassifier(["a", "b", "c"], channels=(8, 16))
+    train_classifier(model, x, y, None, None, TrainConfig(steps=30, batch_size=12))
+    start = copy.deepcopy(model.state_dict())
+    assert accuracy(y.numpy(), predict_logits(model, x).argmax(1).numpy()) > 0.9
+    config = TrainConfig(steps=30, batch_size=12, eval_every=10)
+    result = train_classifier(model, x, wrong, x, y, config, fit_normalization=False)
+    assert not CNNClassifier.starts_trained and result.best_step in (10, 20, 30) and result.val_accuracy < 0.9
+    model.load_state_dict(start)
+    result = train_classifier(model, x, wrong, x, y, config, fit_normalization=False, start_is_candidate=True)
+    assert result.best_step == 0 and result.val_accuracy > 0.9 and all(torch.equal(start[k], v) for k, v in model.state_dict().items())

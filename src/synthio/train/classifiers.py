@@ -8,7 +8,10 @@ which one it holds:
 - ``fit_normalization(features)``: learn input statistics from training features (or no-op);
 - ``prepare(features)``: normalised features, where augmentations such as SpecAugment act;
 - ``forward(prepared)`` -> ``(batch, num_labels)`` logits;
-- ``default_learning_rate``: a sensible rate for fine-tuning it.
+- ``default_learning_rate``: a sensible rate for fine-tuning it;
+- ``starts_trained``: whether it predicts before any step (only then is its start a candidate for
+  the best-on-validation checkpoint: a random head that happens to score well on a small
+  validation carve-out must not be kept).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class Classifier(Protocol):
     sample_rate: int
     labels: list[str]
     default_learning_rate: float
+    starts_trained: bool
 
     def featurize(self, waveforms: torch.Tensor) -> torch.Tensor: ...
 
@@ -51,6 +55,7 @@ class CNNClassifier(nn.Module):
     """
 
     default_learning_rate = 3e-3
+    starts_trained = False
 
     def __init__(
         self,
@@ -144,6 +149,7 @@ class ClapProbeClassifier(nn.Module):
     """
 
     default_learning_rate = 1e-3
+    starts_trained = True
 
     def __init__(self, clap, labels: list[str]):
         from synthio.clap.base import template_prompt
@@ -193,6 +199,7 @@ class ASTClassifier(nn.Module):
     """
 
     default_learning_rate = 5e-5
+    starts_trained = False
 
     def __init__(self, model: nn.Module, extractor, labels: list[str]):
         super().__init__()

@@ -157,8 +157,13 @@ def train_classifier(
     spec_augment: SpecAugment | None = None,
     description: str = "training",
     fit_normalization: bool = True,
+    start_is_candidate: bool | None = None,
 ) -> TrainResult:
-    """Train in place and load the best-on-validation weights into ``model``; ``fit_normalization=False`` keeps the input statistics the model already has."""
+    """Train in place and load the best-on-validation weights into ``model``; ``fit_normalization=False`` keeps the input statistics the model already has.
+
+    The weights before any step compete for the best checkpoint only when ``start_is_candidate``
+    (default: ``model.starts_trained``; True for a model that earlier training left trained).
+    """
     if len(train_features) != len(train_labels):
         raise ValueError(f"{len(train_features)} feature rows but {len(train_labels)} labels")
     if len(train_features) == 0:
@@ -182,7 +187,7 @@ def train_classifier(
     has_val = val_features is not None and val_labels is not None and len(val_features) > 0
     best = (-1.0, math.inf)
     best_state, best_step = None, config.steps
-    if has_val:
+    if has_val and (model.starts_trained if start_is_candidate is None else start_is_candidate):
         best = _evaluate(model, val_features, val_labels, config.device)
         best_state, best_step = copy.deepcopy(model.state_dict()), 0
     order = torch.randperm(len(train_features), generator=generator)
