@@ -72,3 +72,22 @@ def test_the_lock_dies_with_a_killed_process(tmp_path):
         child.wait()
     with claim_output(out, "augment", SETTINGS):
         assert (out / LOCK).exists()
+
+
+def test_a_folder_an_older_version_wrote_resumes_while_added_settings_are_set_to_what_came_before(tmp_path):
+    older = {"seed": 0, "t2a": {"backend": "embedded"}}
+    with claim_output(tmp_path / "out", "augment", older):
+        pass
+    newer = {"seed": 0, "strength": 1.0, "t2a": {"backend": "embedded", "vocoder": None}}
+    added_later = {"strength": True, "t2a": {"vocoder"}}
+    with claim_output(tmp_path / "out", "augment", newer, added_later=added_later):
+        pass
+    assert json.loads((tmp_path / "out" / MARKER).read_text())["settings"] == older
+    with pytest.raises(OutputFolderError, match="other settings"):
+        check_output(tmp_path / "out", "augment", newer)
+    with pytest.raises(OutputFolderError, match="strength"):
+        check_output(tmp_path / "out", "augment", {**newer, "strength": 0.5}, added_later={"t2a": {"vocoder"}})
+    with claim_output(tmp_path / "new", "augment", newer, added_later=added_later):
+        pass
+    assert json.loads((tmp_path / "new" / MARKER).read_text())["settings"] == newer
+    check_output(tmp_path / "new", "augment", newer, added_later=added_later)

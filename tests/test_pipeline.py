@@ -230,22 +230,26 @@ def test_every_real_duration_generates_and_long_clips_are_capped(tmp_path, monke
     assert (tmp_path / "out/work/clips").is_dir() and not list((tmp_path / "out/work/clips").glob(".*"))
 
 
-def test_settings_added_later_left_at_what_came_before_keep_older_folders_fingerprint_and_enter_it_once_changed(tmp_path):
+def test_settings_added_later_left_at_what_came_before_resume_an_older_versions_folder_and_refuse_it_once_changed(tmp_path):
     from synthio.align.dpo import AlignTrainConfig
     from synthio.align.run import AlignConfig
     from synthio.backends import T2ASpec
+    from synthio.outdir import check_output
 
     data = make_folder(tmp_path / "data", {"low": 1}, seconds=0.1)
-    added_train = {"gradient_checkpointing", "winner_loss_weight", "optimizer", "mixed_precision"}
-    plain = augment.AugmentConfig(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(device="cpu")).output_settings()
-    assert "init_strength" not in plain and not {"sampler", "steps"} & set(plain["t2a"]) and not added_train & set(plain["align_train"])
-    assert not added_train & set(AlignConfig(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(device="cpu")).output_settings()["train"])
-    changed = augment.AugmentConfig(
-        data_dir=data, out=tmp_path / "out", n=1, init_strength=0.5, t2a=T2ASpec(device="cpu", backend="stable-audio", steps=10),
-        align_train=AlignTrainConfig(winner_loss_weight=1.0, optimizer="adamw-8bit", mixed_precision="bf16", gradient_checkpointing=True),
-    ).output_settings()
-    assert changed["init_strength"] == 0.5 and changed["t2a"]["steps"] == 10
-    assert {k: changed["align_train"][k] for k in ("winner_loss_weight", "optimizer", "mixed_precision")} == {"winner_loss_weight": 1.0, "optimizer": "adamw-8bit", "mixed_precision": "bf16"}
-    assert "gradient_checkpointing" not in changed["align_train"]
-    on_cuda = augment.AugmentConfig(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(device="cuda")).output_settings()
-    assert on_cuda["align_train"]["mixed_precision"] == "auto"
+    added_train = {"winner_loss_weight", "optimizer", "mixed_precision"}
+    config = augment.AugmentConfig(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(device="cpu"))
+    current = config.output_settings()
+    older = {k: v for k, v in current.items() if k != "init_strength"}
+    older["t2a"] = {k: v for k, v in current["t2a"].items() if k not in {"sampler", "steps", "vocoder"}}
+    older["align_train"] = {k: v for k, v in current["align_train"].items() if k not in added_train | {"gradient_checkpointing"}}
+    assert added_train | {"gradient_checkpointing"} <= set(current["align_train"])
+    with claim_output(config.out, "augment", older):
+        pass
+    check_output(config.out, "augment", current, added_later=config.added_later())
+    for change in ({"init_strength": 0.5}, {"align_train": AlignTrainConfig(winner_loss_weight=1.0)}, {"align_train": AlignTrainConfig(optimizer="adamw-8bit")}, {"align_train": AlignTrainConfig(mixed_precision="bf16")}):
+        changed = config.model_copy(update=change)
+        with pytest.raises(OutputFolderError, match="other settings"):
+            check_output(config.out, "augment", changed.output_settings(), added_later=changed.added_later())
+    align = AlignConfig(data_dir=data, out=tmp_path / "align", n=1, t2a=T2ASpec(device="cpu"))
+    assert {"validation_clips", "validate_every"} <= set(align.added_later()) and set(align.added_later()["train"]) == added_train

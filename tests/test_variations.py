@@ -49,10 +49,10 @@ def test_each_clip_starts_from_its_own_real_parent_and_the_manifest_records_the_
     assert len({row["parent_file"] for row in manifest}) == 6
 
 
-def test_the_strength_lies_in_0_1_and_below_1_is_part_of_the_output_fingerprint(tmp_path):
+def test_the_strength_lies_in_0_1_and_is_part_of_the_output_fingerprint(tmp_path):
     base = augment.AugmentConfig(data_dir=make_folder(tmp_path / "data", {"low": 1}, seconds=0.1), out=tmp_path / "out")
-    assert base.init_strength == 1.0 and "init_strength" not in base.output_settings()
-    assert base.model_copy(update={"init_strength": 0.5}).output_settings()["init_strength"] == 0.5
+    assert base.init_strength == 1.0 and base.output_settings()["init_strength"] == 1.0
+    assert base.model_copy(update={"init_strength": 0.5}).output_settings() != base.output_settings()
     for bad in (0.0, -0.1, 1.5):
         with pytest.raises(ValidationError, match="init_strength"):
             augment.AugmentConfig(data_dir=tmp_path, out=tmp_path / "out", init_strength=bad)

@@ -85,8 +85,8 @@ class AlignBackends(BaseModel):
     t2a: T2ASpec = Field(default_factory=T2ASpec)
     clap: ClapSpec = Field(default_factory=ClapSpec)
 
-    def settings_as_before(self) -> dict:
-        """An ``exclude`` for output fingerprints: backend settings added later that resolve to what came before (the checkpoint's sampler and steps, Griffin-Lim), so older folders still resume."""
+    def added_later(self) -> dict:
+        """Backend settings an older version's folder may lack while they resolve to what came before: the checkpoint's sampler and steps, Griffin-Lim."""
         unset = {name for name in ("sampler", "steps") if getattr(self.t2a, name) is None}
         griffin_lim = self.t2a.backend != "embedded" or vocoder_folder(self.t2a.vocoder) is None
         return {"t2a": unset | ({"vocoder"} if griffin_lim else set())}

@@ -4,8 +4,9 @@ Every command that writes a folder (``augment``, ``evaluate``, ``align``, ``gene
 ``example``) claims it first. A claim refuses an ``--out`` that is a file, the input folder, or
 inside it, or a non-empty folder that Synthio did not make (``force`` overrides the last two);
 records the command and the settings that shape the output in ``OUT/.synthio.json`` and refuses
-a later run with other settings (resuming one run's output with another's settings mixes them);
-and holds an exclusive ``flock`` on ``OUT/.synthio.lock`` for as long as the run lasts, so two runs
+a later run with other settings (resuming one run's output with another's settings mixes them),
+except that a folder an older version wrote may lack settings added since (``added_later``) while
+they are set to what came before; and holds an exclusive ``flock`` on ``OUT/.synthio.lock`` for as long as the run lasts, so two runs
 can never write one folder at once. The operating system drops the lock when the process ends,
 also after ``kill -9``.
 """
@@ -47,13 +48,27 @@ def file_digest(path: str | Path | None) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+def as_recorded(settings: dict[str, Any], recorded: dict[str, Any], added_later: dict | set) -> dict[str, Any]:
+    """``settings`` less the ``added_later`` keys (a pydantic-style ``exclude``: nested dicts, sets or True) that ``recorded`` lacks."""
+    kept = dict(settings)
+    for key, inner in (dict.fromkeys(added_later, True) if isinstance(added_later, set) else added_later).items():
+        if key not in kept:
+            continue
+        if inner is True:
+            if key not in recorded:
+                kept.pop(key)
+        elif isinstance(kept[key], dict) and isinstance(recorded.get(key), dict):
+            kept[key] = as_recorded(kept[key], recorded[key], inner)
+    return kept
+
+
 def _changed(old: dict, new: dict) -> str:
     keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     return "; ".join(f"{k}: {json.dumps(old.get(k), default=str)} -> {json.dumps(new.get(k), default=str)}" for k in keys[:6]) + (" ..." if len(keys) > 6 else "")
 
 
-def check_output(out: Path, command: str, settings: dict[str, Any], inputs: tuple[Path, ...] = (), force: bool = False) -> None:
-    """Raise ``OutputFolderError`` unless ``out`` may receive this run's files (see the module docstring)."""
+def check_output(out: Path, command: str, settings: dict[str, Any], inputs: tuple[Path, ...] = (), force: bool = False, added_later: dict | None = None) -> dict[str, Any]:
+    """Raise ``OutputFolderError`` unless ``out`` may receive this run's files (see the module docstring); the settings to record, as the folder's older version recorded them."""
     if out.exists() and not out.is_dir():
         raise OutputFolderError(f"--out {out} is a file, not a folder: name a folder")
     resolved = out.resolve()
@@ -71,21 +86,25 @@ def check_output(out: Path, command: str, settings: dict[str, Any], inputs: tupl
             raise OutputFolderError(f"{marker} is unreadable ({error}); delete {out} to start afresh") from None
         if recorded.get("command") != command:
             raise OutputFolderError(f"{out} holds the output of `synthio {recorded.get('command')}`, not `synthio {command}`; name another folder")
+        settings = as_recorded(settings, recorded.get("settings", {}), added_later or {})
         if recorded.get("fingerprint") != fingerprint(settings):
             raise OutputFolderError(
                 f"{out} holds a `synthio {command}` run made with other settings ({_changed(recorded.get('settings', {}), settings)}); "
                 f"rerun with the same settings to resume it, or name another --out, or delete {out} to start afresh"
             )
-        return
+        return settings
     if out.is_dir() and any(p.name != LOCK for p in out.iterdir()) and not force:
         raise OutputFolderError(f"{out} is not empty and was not written by Synthio; name an empty or new folder (or pass --force to write into it)")
+    return settings
 
 
 @contextmanager
-def claim_output(out: str | Path, command: str, settings: dict[str, Any], inputs: tuple[Path, ...] = (), force: bool = False) -> Iterator[Path]:
-    """Check ``out`` (``check_output``), lock it for the duration of the block and record the run's settings in it."""
+def claim_output(
+    out: str | Path, command: str, settings: dict[str, Any], inputs: tuple[Path, ...] = (), force: bool = False, added_later: dict | None = None
+) -> Iterator[Path]:
+    """Check ``out`` (``check_output``), lock it for the duration of the block and record the run's settings in it (as an older version recorded them, when it wrote the folder)."""
     out = Path(out)
-    check_output(out, command, settings, inputs, force)
+    check_output(out, command, settings, inputs, force, added_later)
     try:
         out.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
@@ -96,7 +115,7 @@ def claim_output(out: str | Path, command: str, settings: dict[str, Any], inputs
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise OutputFolderError(f"another synthio run is writing {out}; wait for it to finish or name another --out") from None
-        check_output(out, command, settings, inputs, force)
+        settings = check_output(out, command, settings, inputs, force, added_later)
         write_text_atomic(out / MARKER, json.dumps({"command": command, "fingerprint": fingerprint(settings), "settings": settings}, indent=2, default=str))
         yield out
     finally:

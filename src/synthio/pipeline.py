@@ -91,10 +91,14 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
     max_clip_seconds: float = Field(30.0, gt=0, description="synthetic clips are at most this long (a longer real clip's are cut to it, with a warning)")
 
     def output_settings(self) -> dict:
-        """What shapes the output; batch size, LLM cache and timeouts do not, and settings added later that are set to what came before are left out so older folders resume."""
+        """What shapes the output; batch size, LLM cache and timeouts do not."""
         verdict = {"verdict": True, "verdict_seeds": True, "verdict_steps": True, "verdict_group": True}
-        before = {**self.settings_as_before(), "align_train": self.align_train.settings_as_before(self.t2a.device), **({"init_strength": True} if self.init_strength == 1 else {})}
-        return super().output_settings({"batch_size": True, "report": True, **dict.fromkeys(EXECUTOR_SETTINGS, True), **verdict, **before, "llm": {"cache_dir", "timeout_seconds", "max_retries"}})
+        return super().output_settings({"batch_size": True, "report": True, **dict.fromkeys(EXECUTOR_SETTINGS, True), **verdict, "llm": {"cache_dir", "timeout_seconds", "max_retries"}})
+
+    def added_later(self) -> dict:
+        """Settings an older version's folder may lack while they are set to what came before (``synthio.outdir.as_recorded``)."""
+        train = {**self.align_train.added_later(self.t2a.device), **({"gradient_checkpointing": True} if not self.align_train.gradient_checkpointing else {})}
+        return {**super().added_later(), "align_train": train, **({"init_strength": True} if self.init_strength == 1 else {})}
 
 
 class Stages:
@@ -117,7 +121,7 @@ def augment_dataset(config: AugmentConfig, force: bool = False) -> dict:
     config.check()
     if config.executor == "ray":
         import_ray()  # before the output folder is claimed, so a missing Ray leaves no folder behind
-    with claim_output(config.out, "augment", config.output_settings(), inputs=(config.data_dir,), force=force), open_executor(
+    with claim_output(config.out, "augment", config.output_settings(), inputs=(config.data_dir,), force=force, added_later=config.added_later()), open_executor(
         config.executor, lambda: model_recipes(config), config.ray_address, config.ray_actors, config.ray_cpus_per_actor, config.ray_gpus_per_actor
     ) as executor:
         return run_pipeline(config, executor)

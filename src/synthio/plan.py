@@ -244,7 +244,7 @@ def plan_augment(config: AugmentConfig, force: bool = False, probe_models: bool 
     config.check()
     warnings = []
     try:
-        check_output(config.out, "augment", config.output_settings(), inputs=(config.data_dir,), force=force)
+        check_output(config.out, "augment", config.output_settings(), inputs=(config.data_dir,), force=force, added_later=config.added_later())
     except OutputFolderError as error:
         warnings.append(f"the run would stop here: {error}")
     if (config.out / "work").is_dir():

@@ -81,14 +81,14 @@ def test_the_backend_setting_picks_griffin_lim_a_folder_or_refuses(tmp_path):
         load_t2a(T2ASpec(backend="stable-audio", path=tmp_path, vocoder="griffin-lim"))
 
 
-def test_griffin_lim_by_default_or_by_name_keeps_older_folders_fingerprint_a_vocoder_changes_it(tmp_path):
+def test_griffin_lim_by_default_or_by_name_resumes_older_folders_a_vocoder_does_not(tmp_path):
     from synthio.align.run import AlignConfig
     from synthio.pipeline import AugmentConfig
     from tests.conftest import make_folder
 
     data = make_folder(tmp_path / "data", {"low": 1}, seconds=0.1)
     for kind in (AugmentConfig, AlignConfig):
-        plain = kind(data_dir=data, out=tmp_path / "out", n=1)
-        assert "vocoder" not in plain.output_settings()["t2a"]
-        assert kind(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(vocoder="griffin-lim")).output_settings() == plain.output_settings()
-        assert kind(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(vocoder=str(tmp_path / "voc"))).output_settings()["t2a"]["vocoder"] == str(tmp_path / "voc")
+        for vocoder, added_later in ((None, True), ("griffin-lim", True), (str(tmp_path / "voc"), False)):
+            config = kind(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(vocoder=vocoder))
+            assert config.output_settings()["t2a"]["vocoder"] == vocoder
+            assert ("vocoder" in config.added_later()["t2a"]) is added_later

@@ -58,10 +58,10 @@ class AlignTrainConfig(BaseModel):
     mixed_precision: Literal["auto", "no", "bf16"] = Field("auto", description="bf16 autocast of the forward passes; auto: bf16 on CUDA, none on CPU")
     optimizer: Literal["adamw", "adamw-8bit"] = Field("adamw", description="adamw-8bit: bitsandbytes' 8-bit AdamW (pip install bitsandbytes); LoRA's optimizer states are small, so it saves little")
 
-    def settings_as_before(self, device: str) -> dict:
-        """An ``exclude`` for output fingerprints: settings added later that change memory only or are set to what came before (no anchor, AdamW, fp32 on ``device``), so older folders keep their fingerprint."""
+    def added_later(self, device: str) -> dict:
+        """Settings an older version's folder may lack while they are set to what came before: no winner anchor, AdamW, fp32 on ``device``."""
         before = {"winner_loss_weight": self.winner_loss_weight == 0, "optimizer": self.optimizer == "adamw", "mixed_precision": not uses_bf16(self, torch.device(resolve_device(device)))}
-        return {"gradient_checkpointing": True, **{name: True for name, unchanged in before.items() if unchanged}}
+        return {name: True for name, unchanged in before.items() if unchanged}
 
 
 def dpo_loss(policy_w: torch.Tensor, policy_l: torch.Tensor, reference_w: torch.Tensor, reference_l: torch.Tensor, beta: float) -> torch.Tensor:

@@ -53,9 +53,13 @@ class AlignConfig(AlignBackends, FewShotSelection):
     validate_every: int = Field(50, ge=1, description="optimiser steps between validation FDs (also at step 0 and the last step)")
 
     def output_settings(self, exclude: dict | None = None) -> dict:
-        """Settings added later and still set to what came before are left out, so older folders keep their fingerprint (``AlignTrainConfig.settings_as_before``)."""
+        """Gradient checkpointing changes memory, not results: a run may resume with it switched."""
+        return super().output_settings({"train": {"gradient_checkpointing": True}, **(exclude or {})})
+
+    def added_later(self) -> dict:
+        """Settings an older version's folder may lack while they are set to what came before (``synthio.outdir.as_recorded``)."""
         unused = {"validation_clips": True, "validate_every": True} if self.validation_clips == 0 else {}
-        return super().output_settings({"train": self.train.settings_as_before(self.t2a.device), **unused, **self.settings_as_before(), **(exclude or {})})
+        return {**super().added_later(), "train": self.train.added_later(self.t2a.device), **unused}
 
 
 def few_shot_clips(config: AlignConfig, sample_rate: int, max_seconds: float) -> list[Clip]:
@@ -113,7 +117,7 @@ def align_dataset(config: AlignConfig, t2a=None, clap=None, force: bool = False)
     accelerator = make_accelerator()
     if not accelerator.is_main_process:
         return run_alignment(config, t2a, clap, accelerator)
-    with claim_output(config.out, "align", config.output_settings(), inputs=(config.data_dir,), force=force):
+    with claim_output(config.out, "align", config.output_settings(), inputs=(config.data_dir,), force=force, added_later=config.added_later()):
         return run_alignment(config, t2a, clap, accelerator)
 
 
