@@ -37,8 +37,13 @@ def test_seeds_run_apart_merge_into_the_run_over_all_seeds(folder, tmp_path):
     assert table(tmp_path / "merged/summary.md") == table(tmp_path / "whole/summary.md")
     assert (tmp_path / "merged/report/index.html").is_file()
     module = load_script()
+    a, b = (json.loads((tmp_path / f"{part}/results.json").read_text()) for part in "ab")
     with pytest.raises(SynthioError, match="more than one input"):
-        module.merge_results([json.loads((tmp_path / "a/results.json").read_text())] * 2)
+        module.merge_results([a, a])
+    redone = {**a, "runs": [{**a["runs"][0], "accuracy": -1.0}]}
+    merged, replaced = module.merge_results([a, b, redone], replace=True)
+    assert replaced == [(a["runs"][0]["method"], a["runs"][0]["n"], 1)] and len(merged["runs"]) == 4
+    assert [r["accuracy"] for r in merged["runs"] if (r["method"], r["seed"]) == (a["runs"][0]["method"], 1)] == [-1.0]
     other = json.loads((tmp_path / "a/results.json").read_text()) | {"fingerprint": "x"}
     with pytest.raises(SynthioError, match="different settings"):
         module.merge_results([other, json.loads((tmp_path / "b/results.json").read_text())])
