@@ -1,15 +1,26 @@
-"""Measure a tiny T2A the way its model card reports it (issue: embedded models, item 8).
+"""Measure a tiny T2A the way its model card reports it: as training data, as sound, and in speed.
+
+Parts of the data (``--pretrain-where``, ``--pool-where``, ``--test-where``; urbansound8k's folds by
+default, for fsdd e.g. ``speaker=george,jackson,lucas,nicolas`` / ``speaker=theo`` /
+``speaker=yweweler``):
 
 1. A judge: a classifier (``--judge``, default the linear probe on the tiny-CLAP audio tower)
-   trained on urbansound8k folds 1-2, a tenth of the recordings (grouped by freesound_id) held out
-   for checkpoint selection; its fold-10 accuracy is printed next to the figures.
-2. For each class, ``--per-class`` clips from "Sound of a {label}" (seeds 0..K-1, 4 s): the share
-   the judge assigns to the prompt's class.
-3. Frechet distance in tiny-CLAP audio-embedding space: generated vs fold 10, and fold 3 vs fold 10
-   (the floor: real clips of another fold).
-4. Wall seconds per generated 4-s clip (batches of ``--per-class``, all threads of this machine).
+   trained on the pretraining part, a tenth of the recordings (grouped by ``--group``, else by
+   file) held out for checkpoint selection; its test accuracy is printed next to the figures.
+2. For each class, ``--per-class`` K clips from "Sound of a {label}" (seeds 0..K-1, 4 s): the share
+   the judge assigns to the prompt's class (easy to win with prototypical, low-diversity clips, so
+   never the target on its own).
+3. Usefulness as training data, the headline: the embedded CNN trained on the K x C generated clips
+   alone and tested on the real test part (train-on-synthetic), against the same CNN trained on K
+   real clips per class of the pretraining part (train-on-real), 300 steps, seeds 0-2; the ratio of
+   the two mean accuracies.
+4. Frechet distance and KAD in tiny-CLAP audio-embedding space: generated vs the test part, and the
+   pool vs the test part (the floor: real clips of another part).
+5. Diversity: Vendi score of each class's clips in tiny-CLAP space (mean over classes), generated
+   and real (the test part).
+6. Wall seconds per generated 4-s clip (batches of K, all threads of this machine).
 
-Usage: python scripts/measure_tiny_t2a.py ../shared/data/urbansound8k [--model DIR] [--settings 16:3,25:3]
+Usage: python scripts/measure_tiny_t2a.py ../shared/data/urbansound8k [--model DIR] [--settings 16:3,25:3] [--out FILE]
 """
 
 from __future__ import annotations
@@ -24,10 +35,10 @@ import numpy as np
 import torch
 
 from synthio.clap.base import template_prompt
-from synthio.clap.frechet import frechet_distance
 from synthio.clap.tiny import TinyClap
 from synthio.dataset import load_parts, load_selection, parse_where
 from synthio.evaluation import featurize
+from synthio.quality import set_distances, vendi_score
 from synthio.t2a.tiny import TinyT2A
 from synthio.train.classifiers import build_classifier
 from synthio.train.trainer import TrainConfig, predict_logits, train_classifier
@@ -36,21 +47,45 @@ from synthio.weights import shipped
 SAMPLE_RATE, SECONDS = 16000, 4.0
 
 
-def train_judge(data: Path, name: str, steps: int):
-    """A classifier trained on urbansound8k folds 1-2 (a tenth of the recordings held out for checkpoints); ``(judge, parts, fold-10 accuracy)``."""
-    parts = load_parts(data, parse_where(["fold=1,2"]), parse_where(["fold=10"]), SAMPLE_RATE)
+def held_out(clips, group: str | None) -> np.ndarray:
+    """A tenth of the recordings (by ``group``, else by file), chosen by hash: the same clips on every run."""
+    keys = [c.meta[group] if group else c.file_name for c in clips]
+    return np.array([int(hashlib.sha1(str(key).encode()).hexdigest(), 16) % 10 == 0 for key in keys])
+
+
+def train_judge(parts, name: str, steps: int, group: str | None):
+    """A classifier trained on the pretraining part (a tenth of the recordings held out for checkpoints); ``(judge, test accuracy)``."""
     index = {label: i for i, label in enumerate(parts.labels)}
     num_samples = int(SECONDS * SAMPLE_RATE)
-    held = np.array([int(hashlib.sha1(c.meta["freesound_id"].encode()).hexdigest(), 16) % 10 == 0 for c in parts.train])
+    held = held_out(parts.train, group)
     torch.manual_seed(0)
     judge = build_classifier(name, parts.labels, SAMPLE_RATE)
     features = featurize(judge, [c.samples for c in parts.train], num_samples, description="judge features")
     y = torch.tensor([index[c.label] for c in parts.train])
     train_classifier(judge, features[~held], y[~held], features[held], y[held], TrainConfig(steps=steps, seed=0), description="judge")
-    test_features = featurize(judge, [c.samples for c in parts.test], num_samples, description="fold-10 features")
+    test_features = featurize(judge, [c.samples for c in parts.test], num_samples, description="test features")
     accuracy = float((predict_logits(judge, test_features).argmax(1).numpy() == np.array([index[c.label] for c in parts.test])).mean())
-    print(f"judge ({name} on folds 1-2): fold-10 accuracy {accuracy:.3f}", flush=True)
-    return judge, parts, accuracy
+    print(f"judge ({name} on the pretraining part): test accuracy {accuracy:.3f}", flush=True)
+    return judge, accuracy
+
+
+def cnn_accuracy(waves: list[np.ndarray], targets: list[int], test_waves: list[np.ndarray], test_targets: np.ndarray, labels: list[str], seeds: tuple[int, ...] = (0, 1, 2)) -> list[float]:
+    """Test accuracy of the embedded CNN trained on ``waves`` alone (300 steps, no validation), one per seed."""
+    num_samples = int(SECONDS * SAMPLE_RATE)
+    probe = build_classifier("cnn", labels, SAMPLE_RATE)
+    features, test_features = featurize(probe, waves, num_samples), featurize(probe, test_waves, num_samples)
+    accuracies = []
+    for seed in seeds:
+        torch.manual_seed(seed)
+        model = build_classifier("cnn", labels, SAMPLE_RATE)
+        train_classifier(model, features, torch.tensor(targets), None, None, TrainConfig(steps=300, seed=seed), description=f"cnn seed {seed}")
+        accuracies.append(float((predict_logits(model, test_features).argmax(1).numpy() == test_targets).mean()))
+    return accuracies
+
+
+def per_class_vendi(embeddings: np.ndarray, targets: np.ndarray, labels: list[str]) -> dict[str, float]:
+    """Vendi score of each class's rows (classes with fewer than two rows left out)."""
+    return {label: vendi_score(embeddings[targets == k]) for k, label in enumerate(labels) if (targets == k).sum() >= 2}
 
 
 def main() -> None:
@@ -59,23 +94,41 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None, help="TinyT2A folder (default: the shipped weights)")
     parser.add_argument("--settings", default="16:3", help="comma-separated DDIM_STEPS:GUIDANCE pairs to measure")
     parser.add_argument("--per-class", type=int, default=20)
-    parser.add_argument("--judge", default="clap-probe", help="classifier trained on folds 1-2: clap-probe or cnn")
+    parser.add_argument("--pretrain-where", default="fold=1,2", help="the part the T2A (and the judge) learned from")
+    parser.add_argument("--pool-where", default="fold=3", help="real clips of another part: the floor of FD and KAD")
+    parser.add_argument("--test-where", default="fold=10")
+    parser.add_argument("--group", default="freesound_id", help="metadata column of the recording (judge's held-out clips); 'none' holds out files")
+    parser.add_argument("--judge", default="clap-probe", help="classifier trained on the pretraining part: clap-probe or cnn")
     parser.add_argument("--judge-steps", type=int, default=600)
     parser.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     args = parser.parse_args()
+    group = None if args.group == "none" else args.group
 
-    judge, parts, judge_accuracy = train_judge(args.data, args.judge, args.judge_steps)
-    fold3, _ = load_selection(args.data, parse_where(["fold=3"]), SAMPLE_RATE)
-    labels, num_samples = parts.labels, int(SECONDS * SAMPLE_RATE)
+    parts = load_parts(args.data, parse_where([args.pretrain_where]), parse_where([args.test_where]), SAMPLE_RATE)
+    judge, judge_accuracy = train_judge(parts, args.judge, args.judge_steps, group)
+    pool, _ = load_selection(args.data, parse_where([args.pool_where]), SAMPLE_RATE)
+    labels = parts.labels
     index = {label: i for i, label in enumerate(labels)}
+    test_waves, test_targets = [c.samples for c in parts.test], np.array([index[c.label] for c in parts.test])
 
     clap = TinyClap.load(shipped("tiny_clap"))
-    fold10_embeddings = clap.embed_audio([c.samples for c in parts.test], SAMPLE_RATE).numpy()
-    floor = frechet_distance(clap.embed_audio([c.samples for c in fold3], SAMPLE_RATE).numpy(), fold10_embeddings)
-    print(f"FD floor (fold 3 vs fold 10): {floor:.2f}", flush=True)
+    test_embeddings = clap.embed_audio(test_waves, SAMPLE_RATE).numpy()
+    floor = set_distances(clap.embed_audio([c.samples for c in pool], SAMPLE_RATE).numpy(), test_embeddings)
+    print(f"floor ({args.pool_where} vs {args.test_where}): FD {floor['fd']:.3f}, KAD {floor['kad']:.4f}", flush=True)
+    rng = np.random.default_rng(0)
+    real = []
+    for label in labels:
+        candidates = [c for c in parts.train if c.label == label]
+        real += [candidates[i] for i in rng.permutation(len(candidates))[: args.per_class]]
+    train_on_real = cnn_accuracy([c.samples for c in real], [index[c.label] for c in real], test_waves, test_targets, labels)
+    print(f"train-on-real ({args.per_class} per class): {np.mean(train_on_real):.3f} {train_on_real}", flush=True)
+    report = {
+        "data": str(args.data), "parts": {"pretrain": args.pretrain_where, "pool": args.pool_where, "test": args.test_where}, "per_class": args.per_class,
+        "judge": args.judge, "judge_test_accuracy": judge_accuracy, "floor_pool_vs_test": floor, "train_on_real": train_on_real,
+        "vendi_real_test": float(np.mean(list(per_class_vendi(test_embeddings, test_targets, labels).values()))), "settings": [],
+    }
 
     t2a = TinyT2A.load(args.model or shipped("tiny_t2a"))
-    report = {"judge": args.judge, "judge_fold10_accuracy": judge_accuracy, "fd_floor_fold3_vs_fold10": floor, "settings": []}
     for setting in args.settings.split(","):
         steps, guidance = int(setting.split(":")[0]), float(setting.split(":")[1])
         waves, truth, seconds = [], [], 0.0
@@ -84,11 +137,18 @@ def main() -> None:
             waves += t2a.sample([template_prompt(label)] * args.per_class, [SECONDS] * args.per_class, steps, guidance, list(range(args.per_class)))
             seconds += time.time() - started
             truth += [index[label]] * args.per_class
+        num_samples = int(SECONDS * SAMPLE_RATE)
         predicted = predict_logits(judge, featurize(judge, waves, num_samples)).argmax(1).numpy()
         truth = np.array(truth)
         per_class = {label: float((predicted[truth == k] == k).mean()) for k, label in enumerate(labels)}
-        fd = frechet_distance(clap.embed_audio(waves, SAMPLE_RATE).numpy(), fold10_embeddings)
-        row = {"steps": steps, "guidance": guidance, "recognised_mean": float(np.mean(list(per_class.values()))), "per_class": per_class, "fd_vs_fold10": fd, "seconds_per_clip": seconds / len(waves), "threads": torch.get_num_threads()}
+        embeddings = clap.embed_audio(waves, SAMPLE_RATE).numpy()
+        train_on_synthetic = cnn_accuracy(waves, truth.tolist(), test_waves, test_targets, labels)
+        row = {
+            "steps": steps, "guidance": guidance, "train_on_synthetic": train_on_synthetic, "tstr_over_trtr": float(np.mean(train_on_synthetic) / np.mean(train_on_real)),
+            "recognised_mean": float(np.mean(list(per_class.values()))), "per_class": per_class, **{f"{k}_vs_test": v for k, v in set_distances(embeddings, test_embeddings).items() if k in ("fd", "kad")},
+            "vendi_per_class": per_class_vendi(embeddings, truth, labels), "seconds_per_clip": seconds / len(waves), "threads": torch.get_num_threads(),
+        }
+        row["vendi_mean"] = float(np.mean(list(row["vendi_per_class"].values())))
         report["settings"].append(row)
         print(json.dumps(row), flush=True)
     if args.out:
