@@ -7,8 +7,8 @@ records the command and the settings that shape the output in ``OUT/.synthio.jso
 a later run with other settings (resuming one run's output with another's settings mixes them),
 except that a folder an older version wrote may lack settings added since (``added_later``) while
 they are set to what came before; and holds an exclusive ``flock`` on ``OUT/.synthio.lock`` for
-as long as the run lasts, so two runs can never write one folder at once. The operating system drops the lock when the process ends,
-also after ``kill -9``.
+as long as the run lasts, so two runs can never write one folder at once. The operating system
+drops the lock when the process ends, also after ``kill -9``.
 """
 
 from __future__ import annotations
