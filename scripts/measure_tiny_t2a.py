@@ -20,7 +20,7 @@ default, for fsdd e.g. ``speaker=george,jackson,lucas,nicolas`` / ``speaker=theo
    and real (the test part).
 6. Wall seconds per generated 4-s clip (batches of K, all threads of this machine).
 
-Usage: python scripts/measure_tiny_t2a.py ../shared/data/urbansound8k [--model DIR] [--settings 16:3,25:3] [--out FILE]
+Usage: python scripts/measure_tiny_t2a.py ../shared/data/urbansound8k [--model DIR] [--vocoder DIR|griffin-lim] [--settings 16:3,25:3] [--out FILE]
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from synthio.backends import load_vocoder, vocoder_folder
 from synthio.clap.base import template_prompt
 from synthio.clap.tiny import TinyClap
 from synthio.dataset import load_parts, load_selection, parse_where
@@ -92,6 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path)
     parser.add_argument("--model", type=Path, default=None, help="TinyT2A folder (default: the shipped weights)")
+    parser.add_argument("--vocoder", default=None, help="vocoder folder from `synthio pretrain vocoder`, or griffin-lim (default: as the T2A backend resolves it, the shipped vocoder if this build has one)")
     parser.add_argument("--settings", default="16:3", help="comma-separated DDIM_STEPS:GUIDANCE pairs to measure")
     parser.add_argument("--per-class", type=int, default=20)
     parser.add_argument("--pretrain-where", default="fold=1,2", help="the part the T2A (and the judge) learned from")
@@ -129,6 +131,8 @@ def main() -> None:
     }
 
     t2a = TinyT2A.load(args.model or shipped("tiny_t2a"))
+    t2a.set_vocoder(load_vocoder(args.vocoder))
+    report["model"], report["vocoder"] = str(args.model or shipped("tiny_t2a")), str(vocoder_folder(args.vocoder) or "griffin-lim")
     for setting in args.settings.split(","):
         steps, guidance = int(setting.split(":")[0]), float(setting.split(":")[1])
         waves, truth, seconds = [], [], 0.0

@@ -235,11 +235,17 @@ def pretrain_t2a_command(
     cfg_dropout: Annotated[float, typer.Option(help="probability of training a clip without its caption")] = 0.1,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (bf16 autocast on CUDA)")] = "auto",
+    init: Annotated[Optional[str], typer.Option(help="start from this model folder (a run's OUT/model) instead of from scratch, keeping its mel statistics; `embedded` for the shipped model")] = None,
 ) -> None:
     """Train the tiny mel-space diffusion model conditioned on MiniLM token embeddings."""
+    from synthio.errors import MissingFileError
     from synthio.pretraining.t2a import T2ATrainConfig, pretrain_t2a
+    from synthio.weights import shipped
 
-    path = pretrain_t2a(corpus, out, T2ATrainConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, cfg_dropout=cfg_dropout, seed=seed, device=device))
+    start = shipped("tiny_t2a") if init == "embedded" else init
+    if init == "embedded" and start is None:
+        raise MissingFileError("--init embedded: this build ships no tiny T2A weights; give a model folder from `synthio pretrain t2a` (OUT/model)")
+    path = pretrain_t2a(corpus, out, T2ATrainConfig(steps=steps, batch_size=batch_size, learning_rate=learning_rate, cfg_dropout=cfg_dropout, seed=seed, device=device), init=start)
     console.print(f"wrote {path}")
 
 

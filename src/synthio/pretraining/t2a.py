@@ -6,6 +6,11 @@ MiniLM token embeddings of each distinct caption. A rerun, a resume or a run on 
 reads that file and never needs the corpus or the text encoder again. The caption of a clip is
 dropped (all-zero condition) with probability ``cfg_dropout`` so that classifier-free guidance has
 an unconditional model to push against.
+
+``init`` continues from a trained model (the shipped one, to learn a new corpus without starting
+over): its weights, its configuration and its mel statistics, which the features are then
+normalised with rather than refitted, so the model sees its inputs on the scale it learned.
+Pitfall: ``features.npz`` fixes the statistics, so a folder computed for another start is refused.
 """
 
 from __future__ import annotations
@@ -41,15 +46,16 @@ class T2ATrainConfig:
     device: str = "auto"
 
 
-def cache_features(corpus: str | Path, model: TinyT2A, path: str | Path) -> Path:
-    """Write ``path`` (atomically) with the corpus's 8-bit normalised log-mels, mel statistics and distinct-caption tokens."""
+def cache_features(corpus: str | Path, model: TinyT2A, path: str | Path, fit_statistics: bool = True) -> Path:
+    """Write ``path`` (atomically) with the corpus's 8-bit normalised log-mels, mel statistics (fitted, or ``model``'s own) and distinct-caption tokens."""
     from synthio.pretraining.corpus.base import load_corpus
 
     path = Path(path)
     captions, _, waves = load_corpus(corpus, model.sample_rate, model.max_seconds)
     with torch.no_grad():
         mels = torch.cat([model.log_mel(waves[i : i + 256]) for i in range(0, len(waves), 256)])
-        model.fit_statistics(mels)
+        if fit_statistics:
+            model.fit_statistics(mels)
         x = model.normalise(mels)
         low, high = x.amin(dim=(0, 2)), x.amax(dim=(0, 2))
         codes = torch.round((x - low[:, None]) / (high - low).clamp_min(1e-6)[:, None] * 255).to(torch.uint8)
@@ -79,19 +85,31 @@ def load_features(path: str | Path, model: TinyT2A) -> tuple[torch.Tensor, torch
     return x0, torch.from_numpy(data["caption_index"]).long(), tokens
 
 
-def pretrain_t2a(corpus: str | Path | None, out: str | Path, train: T2ATrainConfig = T2ATrainConfig(), model_config: TinyT2AConfig = TinyT2AConfig(), text=None) -> Path:
-    """Train (or resume) and export ``OUT/model``; ``corpus`` may be None when ``OUT/features.npz`` exists."""
+def pretrain_t2a(
+    corpus: str | Path | None, out: str | Path, train: T2ATrainConfig = T2ATrainConfig(), model_config: TinyT2AConfig | None = None, text=None, init: str | Path | None = None,
+) -> Path:
+    """Train (or resume) and export ``OUT/model``, from scratch or from the model folder ``init``; ``corpus`` may be None when ``OUT/features.npz`` exists."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     device = torch.device(resolve_device(train.device))
     torch.manual_seed(train.seed)
-    model = TinyT2A(model_config, text=text, device=str(device))
+    if init is None:
+        model = TinyT2A(model_config or TinyT2AConfig(), text=text, device=str(device))
+    elif model_config is not None:
+        raise SynthioError("give a model configuration or a model to start from (init), not both: the start fixes the configuration")
+    elif not (Path(init) / "model.safetensors").is_file():
+        raise MissingFileError(f"{init}/model.safetensors not found: init takes a model folder from `synthio pretrain t2a` (OUT/model) or the shipped one")
+    else:
+        model = TinyT2A.load(init, device=str(device), text=text)
+    start_statistics = (model.mel_mean.clone(), model.mel_std.clone())
     features = out / FEATURES
     if not features.exists():
         if corpus is None:
             raise MissingFileError(f"{features} does not exist: pass --corpus to compute it")
-        cache_features(corpus, model, features)
+        cache_features(corpus, model, features, fit_statistics=init is None)
     x0, caption_index, tokens = load_features(features, model)
+    if init is not None and not (torch.equal(model.mel_mean, start_statistics[0]) and torch.equal(model.mel_std, start_statistics[1])):
+        raise SynthioError(f"{features} was normalised with other mel statistics than {init}'s: delete it (or use another --out) to recompute it for this start")
     optimizer = torch.optim.AdamW(model.unet.parameters(), lr=train.learning_rate, weight_decay=1e-2)
     warmup = min(500, train.steps // 10 + 1)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, train.steps) / train.steps)))
@@ -133,4 +151,4 @@ def pretrain_t2a(corpus: str | Path | None, out: str | Path, train: T2ATrainConf
                 save_checkpoint(checkpoint, {"unet": model.unet.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "step": step})
     log.close()
     model.unet.eval()
-    return model.save(out / "model", metadata={"corpus": str(corpus), "steps": str(train.steps), "clips": str(len(x0))})
+    return model.save(out / "model", metadata={"corpus": str(corpus), "init": str(init), "steps": str(train.steps), "clips": str(len(x0))})

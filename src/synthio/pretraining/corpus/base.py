@@ -181,7 +181,11 @@ def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 1600
 
 
 def load_corpus(corpus: str | Path, sample_rate: int, seconds: float) -> tuple[list[str], list[str], torch.Tensor]:
-    """Captions, labels and waveforms ``(N, seconds * sample_rate)`` (centre-cropped or padded) of a built corpus."""
+    """Captions, labels and waveforms ``(N, seconds * sample_rate)`` (centre-cropped or padded) of a built corpus.
+
+    Each decoded clip is released as it is copied into the result, so the peak is one copy of the
+    audio (a 23-h corpus at 16 kHz and 4 s: 11.6 GB), not two.
+    """
     corpus = Path(corpus)
     rows = read_metadata(corpus)
     if rows and "caption" not in rows[0]:
@@ -191,5 +195,9 @@ def load_corpus(corpus: str | Path, sample_rate: int, seconds: float) -> tuple[l
         say("skipped", problem)
     n = int(round(seconds * sample_rate))
     by_name = {r["file_name"]: r for r in rows}
-    waves = torch.from_numpy(np.stack([fit_duration(c.samples, n, "pad", offset=max(0, (len(c.samples) - n) // 2)) for c in clips]))
-    return [by_name[c.file_name]["caption"] for c in clips], [c.label for c in clips], waves
+    captions, labels = [by_name[c.file_name]["caption"] for c in clips], [c.label for c in clips]
+    waves = torch.empty((len(clips), n))
+    for i in range(len(clips)):
+        samples, clips[i] = clips[i].samples, None
+        waves[i] = torch.from_numpy(fit_duration(samples, n, "pad", offset=max(0, (len(samples) - n) // 2)))
+    return captions, labels, waves
