@@ -130,9 +130,10 @@ def main() -> None:
         "vendi_real_test": float(np.mean(list(per_class_vendi(test_embeddings, test_targets, labels).values()))), "settings": [],
     }
 
-    t2a = TinyT2A.load(args.model or shipped("tiny_t2a"))
+    model_folder = args.model or shipped("tiny_t2a")
+    t2a = TinyT2A.load(model_folder)
     t2a.set_vocoder(load_vocoder(args.vocoder))
-    report["model"], report["vocoder"] = str(args.model or shipped("tiny_t2a")), str(vocoder_folder(args.vocoder) or "griffin-lim")
+    report["model"], report["vocoder"] = str(model_folder), str(vocoder_folder(args.vocoder) or "griffin-lim")
     for setting in args.settings.split(","):
         steps, guidance = int(setting.split(":")[0]), float(setting.split(":")[1])
         waves, truth, seconds = [], [], 0.0
