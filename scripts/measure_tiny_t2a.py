@@ -19,8 +19,13 @@ default, for fsdd e.g. ``speaker=george,jackson,lucas,nicolas`` / ``speaker=theo
 5. Diversity: Vendi score of each class's clips in tiny-CLAP space (mean over classes), generated
    and real (the test part).
 6. Wall seconds per generated 4-s clip (batches of K, all threads of this machine).
+7. As augmentation: the same CNN trained on the K real clips per class *and* the generated ones.
 
-Usage: python scripts/measure_tiny_t2a.py ../shared/data/urbansound8k [--model DIR] [--vocoder DIR|griffin-lim] [--settings 16:3,25:3] [--out FILE]
+``--init-strengths`` measures variations (SDEdit) too: at a strength s < 1 each generated clip
+starts from one of the train-on-real clips (padded to 4 s), noised to s, so train-on-synthetic
+then asks how much of a real clip's worth survives in its variation (s -> 0 copies the clip).
+
+Usage: python scripts/measure_tiny_t2a.py ../shared/data/urbansound8k [--model DIR] [--vocoder DIR|griffin-lim] [--settings 16:3,25:3] [--init-strengths 1,0.5] [--out FILE]
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from synthio.audio import fit_duration
 from synthio.backends import load_vocoder, vocoder_folder
 from synthio.clap.base import template_prompt
 from synthio.clap.tiny import TinyClap
@@ -89,12 +95,31 @@ def per_class_vendi(embeddings: np.ndarray, targets: np.ndarray, labels: list[st
     return {label: vendi_score(embeddings[targets == k]) for k, label in enumerate(labels) if (targets == k).sum() >= 2}
 
 
+def measure_generated(setting, strength, waves, truth, seconds, judge, clap, test_embeddings, test_waves, test_targets, real, train_on_real, labels) -> dict:
+    """One row of figures for the clips generated at ``setting`` (``STEPS:GUIDANCE``) and ``strength``; ``truth`` holds class indices."""
+    index = {label: i for i, label in enumerate(labels)}
+    predicted = predict_logits(judge, featurize(judge, waves, int(SECONDS * SAMPLE_RATE))).argmax(1).numpy()
+    per_class = {label: float((predicted[truth == k] == k).mean()) for k, label in enumerate(labels)}
+    embeddings = clap.embed_audio(waves, SAMPLE_RATE).numpy()
+    train_on_synthetic = cnn_accuracy(waves, truth.tolist(), test_waves, test_targets, labels)
+    train_on_both = cnn_accuracy([c.samples for c in real] + waves, [index[c.label] for c in real] + truth.tolist(), test_waves, test_targets, labels)
+    vendi = per_class_vendi(embeddings, truth, labels)
+    return {
+        "steps": int(setting.split(":")[0]), "guidance": float(setting.split(":")[1]), "init_strength": strength,
+        "train_on_synthetic": train_on_synthetic, "tstr_over_trtr": float(np.mean(train_on_synthetic) / np.mean(train_on_real)),
+        "train_on_real_and_synthetic": train_on_both, "recognised_mean": float(np.mean(list(per_class.values()))), "per_class": per_class,
+        **{f"{k}_vs_test": v for k, v in set_distances(embeddings, test_embeddings).items() if k in ("fd", "kad")},
+        "vendi_per_class": vendi, "vendi_mean": float(np.mean(list(vendi.values()))), "seconds_per_clip": seconds / len(waves), "threads": torch.get_num_threads(),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path)
     parser.add_argument("--model", type=Path, default=None, help="TinyT2A folder (default: the shipped weights)")
     parser.add_argument("--vocoder", default=None, help="vocoder folder from `synthio pretrain vocoder`, or griffin-lim (default: as the T2A backend resolves it, the shipped vocoder if this build has one)")
     parser.add_argument("--settings", default="16:3", help="comma-separated DDIM_STEPS:GUIDANCE pairs to measure")
+    parser.add_argument("--init-strengths", default="1", help="comma-separated init strengths in (0, 1]: below 1, variations of the train-on-real clips")
     parser.add_argument("--per-class", type=int, default=20)
     parser.add_argument("--pretrain-where", default="fold=1,2", help="the part the T2A (and the judge) learned from")
     parser.add_argument("--pool-where", default="fold=3", help="real clips of another part: the floor of FD and KAD")
@@ -134,28 +159,19 @@ def main() -> None:
     t2a = TinyT2A.load(model_folder)
     t2a.set_vocoder(load_vocoder(args.vocoder))
     report["model"], report["vocoder"] = str(model_folder), str(vocoder_folder(args.vocoder) or "griffin-lim")
+    num_samples = int(SECONDS * SAMPLE_RATE)
     for setting in args.settings.split(","):
-        steps, guidance = int(setting.split(":")[0]), float(setting.split(":")[1])
-        waves, truth, seconds = [], [], 0.0
-        for label in labels:
-            started = time.time()
-            waves += t2a.sample([template_prompt(label)] * args.per_class, [SECONDS] * args.per_class, steps, guidance, list(range(args.per_class)))
-            seconds += time.time() - started
-            truth += [index[label]] * args.per_class
-        num_samples = int(SECONDS * SAMPLE_RATE)
-        predicted = predict_logits(judge, featurize(judge, waves, num_samples)).argmax(1).numpy()
-        truth = np.array(truth)
-        per_class = {label: float((predicted[truth == k] == k).mean()) for k, label in enumerate(labels)}
-        embeddings = clap.embed_audio(waves, SAMPLE_RATE).numpy()
-        train_on_synthetic = cnn_accuracy(waves, truth.tolist(), test_waves, test_targets, labels)
-        row = {
-            "steps": steps, "guidance": guidance, "train_on_synthetic": train_on_synthetic, "tstr_over_trtr": float(np.mean(train_on_synthetic) / np.mean(train_on_real)),
-            "recognised_mean": float(np.mean(list(per_class.values()))), "per_class": per_class, **{f"{k}_vs_test": v for k, v in set_distances(embeddings, test_embeddings).items() if k in ("fd", "kad")},
-            "vendi_per_class": per_class_vendi(embeddings, truth, labels), "seconds_per_clip": seconds / len(waves), "threads": torch.get_num_threads(),
-        }
-        row["vendi_mean"] = float(np.mean(list(row["vendi_per_class"].values())))
-        report["settings"].append(row)
-        print(json.dumps(row), flush=True)
+        for strength in [float(s) for s in args.init_strengths.split(",")]:
+            waves, truth, seconds = [], [], 0.0
+            for k, label in enumerate(labels):
+                init = [fit_duration(c.samples, num_samples) for c in real if c.label == label] if strength < 1 else None
+                count = len(init) if init else args.per_class
+                started = time.time()
+                waves += t2a.sample([template_prompt(label)] * count, [SECONDS] * count, int(setting.split(":")[0]), float(setting.split(":")[1]), list(range(count)), init_audio=init, init_strength=strength)
+                seconds += time.time() - started
+                truth += [k] * count
+            report["settings"].append(measure_generated(setting, strength, waves, np.array(truth), seconds, judge, clap, test_embeddings, test_waves, test_targets, real, train_on_real, labels))
+            print(json.dumps(report["settings"][-1]), flush=True)
     if args.out:
         args.out.write_text(json.dumps(report, indent=2))
 
