@@ -95,8 +95,8 @@ def per_class_vendi(embeddings: np.ndarray, targets: np.ndarray, labels: list[st
     return {label: vendi_score(embeddings[targets == k]) for k, label in enumerate(labels) if (targets == k).sum() >= 2}
 
 
-def measure_generated(setting, strength, waves, truth, seconds, judge, clap, test_embeddings, test_waves, test_targets, real, train_on_real, labels) -> dict:
-    """One row of figures for the clips generated at ``setting`` (``STEPS:GUIDANCE``) and ``strength``; ``truth`` holds class indices."""
+def measure_generated(steps, guidance, strength, waves, truth, seconds, judge, clap, test_embeddings, test_waves, test_targets, real, train_on_real, labels) -> dict:
+    """One row of figures for the clips generated with ``steps`` DDIM steps at ``guidance`` and ``strength``; ``truth`` holds class indices."""
     index = {label: i for i, label in enumerate(labels)}
     predicted = predict_logits(judge, featurize(judge, waves, int(SECONDS * SAMPLE_RATE))).argmax(1).numpy()
     per_class = {label: float((predicted[truth == k] == k).mean()) for k, label in enumerate(labels)}
@@ -105,7 +105,7 @@ def measure_generated(setting, strength, waves, truth, seconds, judge, clap, tes
     train_on_both = cnn_accuracy([c.samples for c in real] + waves, [index[c.label] for c in real] + truth.tolist(), test_waves, test_targets, labels)
     vendi = per_class_vendi(embeddings, truth, labels)
     return {
-        "steps": int(setting.split(":")[0]), "guidance": float(setting.split(":")[1]), "init_strength": strength,
+        "steps": steps, "guidance": guidance, "init_strength": strength,
         "train_on_synthetic": train_on_synthetic, "tstr_over_trtr": float(np.mean(train_on_synthetic) / np.mean(train_on_real)),
         "train_on_real_and_synthetic": train_on_both, "recognised_mean": float(np.mean(list(per_class.values()))), "per_class": per_class,
         **{f"{k}_vs_test": v for k, v in set_distances(embeddings, test_embeddings).items() if k in ("fd", "kad")},
@@ -161,16 +161,17 @@ def main() -> None:
     report["model"], report["vocoder"] = str(model_folder), str(vocoder_folder(args.vocoder) or "griffin-lim")
     num_samples = int(SECONDS * SAMPLE_RATE)
     for setting in args.settings.split(","):
+        steps, guidance = int(setting.split(":")[0]), float(setting.split(":")[1])
         for strength in [float(s) for s in args.init_strengths.split(",")]:
             waves, truth, seconds = [], [], 0.0
             for k, label in enumerate(labels):
                 init = [fit_duration(c.samples, num_samples) for c in real if c.label == label] if strength < 1 else None
                 count = len(init) if init else args.per_class
                 started = time.time()
-                waves += t2a.sample([template_prompt(label)] * count, [SECONDS] * count, int(setting.split(":")[0]), float(setting.split(":")[1]), list(range(count)), init_audio=init, init_strength=strength)
+                waves += t2a.sample([template_prompt(label)] * count, [SECONDS] * count, steps, guidance, list(range(count)), init_audio=init, init_strength=strength)
                 seconds += time.time() - started
                 truth += [k] * count
-            report["settings"].append(measure_generated(setting, strength, waves, np.array(truth), seconds, judge, clap, test_embeddings, test_waves, test_targets, real, train_on_real, labels))
+            report["settings"].append(measure_generated(steps, guidance, strength, waves, np.array(truth), seconds, judge, clap, test_embeddings, test_waves, test_targets, real, train_on_real, labels))
             print(json.dumps(report["settings"][-1]), flush=True)
     if args.out:
         args.out.write_text(json.dumps(report, indent=2))
