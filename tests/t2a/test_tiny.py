@@ -94,6 +94,17 @@ def test_every_duration_generates_past_a_window_edge_and_below_one_fft_frame(tex
     assert len(wave) == max(1, round(seconds * 16000)) and np.isfinite(wave).all()
 
 
+def test_clips_of_one_latent_length_are_denoised_as_one_batch_and_cut_each_to_its_duration(text, monkeypatch):
+    model = make_model(text)
+    batches = []
+    denoise = model._denoise
+    monkeypatch.setattr(model, "_denoise", lambda noise, *args: batches.append(len(noise)) or denoise(noise, *args))
+    seconds = [0.2, 0.21, 0.22, 0.4]
+    assert len({model.frames_for(s) for s in seconds[:3]}) == 1 and model.frames_for(0.4) != model.frames_for(0.2)
+    waves = model.sample(["rain"] * 4, seconds, 2, 2.0, [1, 2, 3, 4])
+    assert sorted(batches) == [1, 3] and [len(w) for w in waves] == [round(s * 16000) for s in seconds]
+
+
 def test_clips_shorter_than_one_fft_frame_encode_as_the_silence_padded_clip(text):
     model = make_model(text)
     clip = np.full(300, 0.1, np.float32)

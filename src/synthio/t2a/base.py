@@ -117,13 +117,13 @@ def first_step(steps: int, init_strength: float) -> int:
     return steps - max(1, min(steps, math.ceil(init_strength * steps - 1e-9)))
 
 
-def group_for_sampling(seconds: list[float], init_audio: list[np.ndarray | None] | None) -> Iterator[tuple[float, list[int], bool]]:
-    """Indices grouped by equal duration and by whether they start from an init clip (all from noise when ``init_audio`` is None)."""
-    for duration, index in group_by_duration(seconds):
+def group_for_sampling(sizes: list[float], init_audio: list[np.ndarray | None] | None) -> Iterator[tuple[float, list[int], bool]]:
+    """Indices grouped by equal size (a duration, or a latent length) and by whether they start from an init clip (all from noise when ``init_audio`` is None)."""
+    for size, index in group_by_duration(sizes):
         for from_init in (False, True):
             part = [i for i in index if (init_audio is not None and init_audio[i] is not None) == from_init]
             if part:
-                yield duration, part, from_init
+                yield size, part, from_init
 
 
 def prepare_waveforms(waveforms: list[np.ndarray], sample_rate: int, model_sample_rate: int, max_seconds: float) -> tuple[list[np.ndarray], list[float]]:

@@ -216,24 +216,24 @@ class TinyT2A:
     def _sample_windows(
         self, prompts: list[str], seconds: list[float], steps: int, guidance: float, seeds: list[int], init_audio: list[np.ndarray | None] | None = None, init_strength: float = 1.0
     ) -> list[np.ndarray]:
-        """Items of equal duration (each at most ``max_seconds``) are denoised together, each from its own seeded noise (added to its init clip's mel, if any).
+        """Items of equal latent length (each at most ``max_seconds``) are denoised together, each from its own seeded noise (added to its init clip's mel, if any), then cut to its own duration.
 
         Windows shorter than one FFT frame (the last tile of a clip just past a multiple of the
         window, or a clip of a few milliseconds) are rendered at ``n_fft`` samples and cropped:
-        Griffin-Lim's STFT cannot reflect-pad a shorter signal.
+        Griffin-Lim's STFT cannot reflect-pad a shorter signal. Grouping by latent length, not by
+        exact duration, is what batches clips of many slightly different lengths (spoken words).
         """
         self.unet.eval()
         out: list[np.ndarray | None] = [None] * len(prompts)
-        for duration, index, from_init in group_for_sampling(seconds, init_audio):
-            num_samples = max(1, int(round(duration * self.sample_rate)))
-            rendered = max(num_samples, self.config.n_fft)
-            frames = self.frames_for(rendered / self.sample_rate)
-            noise = torch.stack([torch.randn(1, self.config.n_mels, frames, generator=torch.Generator().manual_seed(int(seeds[i]))) for i in index])
-            clean = self.encode([fit_duration(init_audio[i], rendered, "pad") for i in index], self.sample_rate).latents if from_init else None  # type: ignore[index]
+        num_samples = [max(1, int(round(s * self.sample_rate))) for s in seconds]
+        rendered = [max(n, self.config.n_fft) for n in num_samples]
+        for frames, index, from_init in group_for_sampling([self.frames_for(r / self.sample_rate) for r in rendered], init_audio):
+            noise = torch.stack([torch.randn(1, self.config.n_mels, int(frames), generator=torch.Generator().manual_seed(int(seeds[i]))) for i in index])
+            clean = self.encode([fit_duration(init_audio[i], rendered[i], "pad") for i in index], self.sample_rate).latents if from_init else None  # type: ignore[index]
             mel = self._denoise(noise.to(self.device), self.text_tokens([prompts[i] for i in index]), steps, guidance, clean, init_strength)
-            keep = rendered // self.config.hop_length + 1
             for row, i in enumerate(index):
-                out[i] = self.to_waveform(self.denormalise(mel[row, 0, :, :keep].float().cpu()), rendered, int(seeds[i]))[:num_samples]
+                keep = rendered[i] // self.config.hop_length + 1
+                out[i] = self.to_waveform(self.denormalise(mel[row, 0, :, :keep].float().cpu()), rendered[i], int(seeds[i]))[: num_samples[i]]
         return out  # type: ignore[return-value]
 
     def _denoise(self, noise: torch.Tensor, cond: torch.Tensor, steps: int, guidance: float, clean: torch.Tensor | None = None, init_strength: float = 1.0) -> torch.Tensor:
