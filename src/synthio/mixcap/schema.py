@@ -40,8 +40,7 @@ class EventsScenes(BaseModel):
 
     def grounded_in(self, caption: str, labels: Sequence[str]) -> EventsScenes:
         """Keep the phrases whose every word the caption has (``same_word``) and that name none of ``labels``: a small LLM echoes its prompt's example ("dog barking") into every pool."""
-        heard = caption.lower().split()
-        heard = [w.strip(PUNCTUATION) for w in heard]
+        heard = [w.strip(PUNCTUATION) for w in caption.lower().split()]
 
         def keep(phrase: str) -> bool:
             words = [w.strip(PUNCTUATION) for w in phrase.lower().split()]
