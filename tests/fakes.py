@@ -17,8 +17,7 @@ class ScriptedLLM:
         self.calls += 1
         prompt = messages[-1]["content"]
         if '"events"' in prompt:
-            words = prompt.rsplit("Caption: ", 1)[-1].split()
-            return json.dumps({"events": [" ".join(words[-2:]), words[seed % len(words)], "people talking"], "scenes": [words[-1], "park"]})
+            return json.dumps({"events": [f"wind {seed % 3}", "people talking"], "scenes": ["park"]})
         if '"captions"' in prompt:
             label = prompt.split('recordings of "')[1].split('"')[0]
             return json.dumps({"captions": [f"{label} with wind {seed % 5} and people talking, take {k}" for k in range(3)]})

@@ -228,7 +228,7 @@ def run_pipeline(config: AugmentConfig, executor: Executor | None = None) -> dic
                 elif config.captions == "compose":
                     caption, failed = recompose(row["label"], pools[row["label"]], accepted[row["label"]], seed), False
                 else:
-                    caption, _, failed = revise_caption(llm, row["caption"], row["label"], accepted[row["label"]], seed=seed, others=label_order)
+                    caption, _, failed = revise_caption(llm, row["caption"], row["label"], accepted[row["label"]], seed=seed)
                 jobs.append(dict(id=f"{row['index']:04d}-{row['slot']}-r{r}", index=row["index"], slot=row["slot"], round=r, parent_id=row["id"], seed=seed, caption=caption, unrevised=failed, **({"labels": row["labels"]} if multi_label else {})))
             return jobs
 
@@ -335,7 +335,7 @@ def write_all_captions(config: AugmentConfig, llm, real_captions: list[str], lab
     with progress_bar() as progress:
         task = progress.add_task(f"captions ({config.captions})", total=len(labels), status="")
         for i, label in enumerate(labels):
-            captions, fixed, failed, refused = write_captions(llm, label, pools[label], config.factor, seed=config.seed * SEED_STRIDE + i, others=sorted(set(labels)))
+            captions, fixed, failed, refused = write_captions(llm, label, pools[label], config.factor, seed=config.seed * SEED_STRIDE + i)
             written.append(captions)
             repaired += fixed
             writing_failed += failed

@@ -8,25 +8,8 @@ def test_pools_are_per_label_without_duplicates():
     llm = ScriptedLLM()
     pools, failed = extract_pools(llm, ["a dog barks", "a dog barks again", "rain"], ["dog_bark", "dog_bark", "rain"])
     assert failed == 0
-    assert pools["dog_bark"].events == ["a", "barks again", "dog"] and pools["dog_bark"].scenes == ["barks", "again"]
-    assert pools["rain"] == Pool() and llm.calls == 3  # "people talking" and "park" are in no caption; "dog barks" and "rain" name a label
-
-
-def test_pools_keep_only_phrases_their_caption_holds_and_that_name_no_label():
-    from synthio.mixcap.schema import EventsScenes
-
-    found = EventsScenes(events=["dog barking", "cars passing", "faint engines", "3"], scenes=["street", "quiet room"])
-    kept = found.grounded_in("Sound of a 3: a faint, humming engine in a quiet room", ["3", "dog_bark"])
-    assert kept.events == ["faint engines"] and kept.scenes == ["quiet room"]
-
-
-def test_captions_naming_another_label_are_refused():
-    from synthio.mixcap.validate import caption_problems
-
-    assert caption_problems("2, Specter 1. A storm is coming", "2", others=["1", "2", "3"]) == ["names another label: 1"]
-    assert caption_problems("a 2 spoken in the year 2019 by a man", "2", others=["1", "2", "9"]) == []
-    assert caption_problems("a dog barking at a passing siren", "dog_bark", others=["dog_bark", "siren"]) == ["names another label: siren"]
-    assert caption_problems("a loud dog bark in the yard", "dog_bark", others=["bark", "dog_bark"]) == []
+    assert pools["dog_bark"].events == ["wind 0", "people talking", "wind 1"] and pools["dog_bark"].scenes == ["park"]
+    assert pools["rain"].events == ["wind 2", "people talking"] and llm.calls == 3
 
 
 def test_captions_are_written_per_clip_and_contain_the_label():

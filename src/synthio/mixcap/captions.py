@@ -1,16 +1,14 @@
 """MixCap (Synthio stage 4) and the caption rewrite of self-reflection (stage 7).
 
 Prompt 1 extracts events and scenes from each real clip's caption; phrases that are the label
-itself, phrases the caption does not contain (a small LLM copies the prompt's example into every
-answer) and phrases naming a label are dropped; the rest are pooled by label. Prompt 2 then
-writes new captions for each clip from a random ~75 % of its label's pool, so captions mix what
-was heard across the label's clips.
+itself are dropped; the rest are pooled by label. Prompt 2 then writes new captions for each clip
+from a random ~75 % of its label's pool, so captions mix what was heard across the label's clips.
 A caption that does not contain its label is repaired by putting the label in front (counted,
 never silent). A call that never yields valid JSON (after ``chat_json``'s retries) does not stop
 the run: extraction skips that caption, writing falls back to the template caption, reflection
 keeps the rejected caption (a new seed still changes the clip); each is counted. A written caption
-that ``validate.caption_problems`` refuses (non-words, length, an echo of the prompt, another
-label named) is dropped and counted like a failed one.
+that ``validate.caption_problems`` refuses (non-words, length, an echo of the prompt) is dropped
+and counted like a failed one.
 
 Pitfall: a small local LLM repeats itself; the pooled subset and the seed change per clip so
 repeated calls are different calls (and different cache entries).
@@ -19,7 +17,7 @@ repeated calls are different calls (and different cache entries).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from synthio.clap.base import template_prompt
@@ -57,7 +55,7 @@ def _ask(llm, messages: list[dict], schema, seed: int):
 
 
 def extract_pools(llm, captions: list[str], labels: list[str], seed: int = 0) -> tuple[dict[str, Pool], int]:
-    """Prompt 1 on every caption; pooled by label with the label's own words removed and only the phrases grounded in their caption (``EventsScenes.grounded_in``); and how many captions gave no valid answer."""
+    """Prompt 1 on every caption; pooled by label with the label's own words removed; and how many captions gave no valid answer."""
     pools: dict[str, Pool] = {label: Pool() for label in labels}
     failed = 0
     for i, (caption, label) in enumerate(zip(captions, labels)):
@@ -65,20 +63,19 @@ def extract_pools(llm, captions: list[str], labels: list[str], seed: int = 0) ->
         if found is None:
             failed += 1
         else:
-            pools[label].add(found.without_label(label).grounded_in(caption, sorted(pools)))
+            pools[label].add(found.without_label(label))
     return pools, failed
 
 
-def write_captions(llm, label: str, pool: Pool, count: int, seed: int, share: float = 0.75, others: Sequence[str] = ()) -> tuple[list[str], int, int, int]:
+def write_captions(llm, label: str, pool: Pool, count: int, seed: int, share: float = 0.75) -> tuple[list[str], int, int, int]:
     """``count`` captions for one clip from a seeded ~``share`` of ``pool`` (prompt 2); how many needed the label repair; how many calls failed; how many captions ``caption_problems`` refused.
 
-    ``others``: the split's labels, which a caption must not name (its own excepted). With no
-    usable caption after 4 calls, all ``count`` are the template caption.
+    With no usable caption after 4 calls, all ``count`` are the template caption.
     """
     return collect_captions(
         llm, pool, count, seed, share,
         messages=lambda events, scenes: writing_messages(label, events, scenes, count),
-        refuse=lambda caption, prompt: caption_problems(caption, label, prompt, others),
+        refuse=lambda caption, prompt: caption_problems(caption, label, prompt),
         repair=lambda caption: with_label(caption, label),
         fallback=template_prompt(label),
     )
@@ -110,10 +107,10 @@ def collect_captions(llm, pool: Pool, count: int, seed: int, share: float, messa
     return captions, repaired, failed, invalid
 
 
-def revise_caption(llm, rejected: str, label: str, accepted: list[str], seed: int, others: Sequence[str] = ()) -> tuple[str, bool, bool]:
+def revise_caption(llm, rejected: str, label: str, accepted: list[str], seed: int) -> tuple[str, bool, bool]:
     """Prompt 3: a rewrite of a rejected caption (label repair as above); whether the call failed or its caption is unusable (then the caption is ``rejected``)."""
     messages = reflection_messages(rejected, label, accepted)
     answer = _ask(llm, messages, Revision, seed=seed)
-    if answer is None or caption_problems(answer.caption, label, messages[-1]["content"], others):
+    if answer is None or caption_problems(answer.caption, label, messages[-1]["content"]):
         return rejected, False, True
     return (*with_label(answer.caption, label), False)

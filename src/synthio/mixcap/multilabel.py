@@ -80,7 +80,6 @@ def extract_label_pools(llm, captions: list[str], label_sets: Sequence[Sequence[
             continue
         for label in labels:
             found = found.without_label(label)
-        found = found.grounded_in(caption, sorted(pools))
         for label in labels:
             pools[label].add(found)
     return pools, failed

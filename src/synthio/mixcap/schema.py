@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from synthio.llm.base import ChatMessage
@@ -37,16 +34,6 @@ class EventsScenes(BaseModel):
         if not self.events:
             raise ValueError("events must name at least one sound")
         return self
-
-    def grounded_in(self, caption: str, labels: Sequence[str]) -> EventsScenes:
-        """Keep the phrases whose every word the caption has (``same_word``) and that name none of ``labels``: a small LLM echoes its prompt's example ("dog barking") into every pool."""
-        heard = [w.strip(PUNCTUATION) for w in caption.lower().split()]
-
-        def keep(phrase: str) -> bool:
-            words = [w.strip(PUNCTUATION) for w in phrase.lower().split()]
-            return all(any(same_word(w, h) for h in heard) for w in words if w) and not any(names_label(phrase, label) for label in labels)
-
-        return EventsScenes.model_construct(events=[e for e in self.events if keep(e)], scenes=[s for s in self.scenes if keep(s)])
 
     def without_label(self, label: str) -> EventsScenes:
         """Drop phrases that are the label itself (the label is added back when captions are written; docs/pipeline.md, stage 4); may leave no event."""
@@ -81,29 +68,11 @@ def label_words(label: str) -> str:
     return label.replace("_", " ").strip()
 
 
-PUNCTUATION = ".,;:!?\"'()[]"
-ENDINGS = ("ing", "es", "ed", "s")
-
-
-def same_word(a: str, b: str) -> bool:
-    """Equal up to a plain English ending (-s, -es, -ed, -ing): "barking" is "barks", "engines" is "engine"."""
-    return bool(stems(a) & stems(b))
-
-
-def stems(word: str) -> set[str]:
-    return {word} | {word[: -len(ending)] for ending in ENDINGS if word.endswith(ending) and len(word) - len(ending) >= 3}
-
-
-def names_label(caption: str, label: str) -> bool:
-    """Whether ``caption`` holds the label's words as whole words, plainly inflected or not ("dog barking" names dog_bark; "2019" does not name 1)."""
-    return re.search(rf"(?<!\w){re.escape(label_words(label))}(?:s|es|ed|ing)?(?!\w)", caption, re.IGNORECASE) is not None
-
-
 def with_label(caption: str, label: str) -> tuple[str, bool]:
     """``(caption, repaired)``: a caption that does not name the label gets "{label}, " in front (the repair counted in run.json)."""
     caption = " ".join(caption.split()).strip(" ,;")
     words = label_words(label)
-    if names_label(caption, label):
+    if words.lower() in caption.lower():
         return caption, False
     return f"{words}, {caption}" if caption else f"Sound of a {words}", True
 

@@ -4,9 +4,7 @@ A small LLM writes fluent-looking nonsense ("tone, Narrace: In mid-pitched, stag
 echoes of its instructions or 40-word rambles; such a caption steers the text-to-audio model
 nowhere. A caption passes when its words are real (whole words of the MiniLM tokenizer's
 vocabulary, which the embedded models read; the label's own words, numbers and hyphenated parts
-of real words are fine, and so are plain inflections of them), its length is 3 to 25 words, it
-repeats no 5 words of its prompt and it names no other label of the split ("2, Specter 1" for the
-digit 2 asks the generator for another digit).
+of real words are fine, and so are plain inflections of them), its length is 3 to 25 words and it repeats no 5 words of its prompt.
 Whether it names the label is checked apart (``schema.with_label`` repairs that and counts it).
 """
 
@@ -14,9 +12,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
 
-from synthio.mixcap.schema import MAX_CAPTION_WORDS, label_words, names_label
+from synthio.mixcap.schema import MAX_CAPTION_WORDS, label_words
 
 MIN_CAPTION_WORDS = 3
 MAX_NON_WORD_SHARE = 0.15
@@ -51,8 +48,8 @@ def non_words(caption: str, label: str) -> list[str]:
     return found
 
 
-def caption_problems(caption: str, label: str, prompt: str = "", others: Sequence[str] = ()) -> list[str]:
-    """Why ``caption`` is unusable (empty: it passes): non-words, too few or too many words, words echoed from ``prompt``, another of the split's labels (``others``) named."""
+def caption_problems(caption: str, label: str, prompt: str = "") -> list[str]:
+    """Why ``caption`` is unusable (empty: it passes): non-words, too few or too many words, words echoed from ``prompt``."""
     words = caption.split()
     problems = []
     if not MIN_CAPTION_WORDS <= len(words) <= MAX_CAPTION_WORDS:
@@ -65,7 +62,4 @@ def caption_problems(caption: str, label: str, prompt: str = "", others: Sequenc
     lowered = [w.lower().strip(".,;:!?\"") for w in words]
     if any(tuple(lowered[i : i + ECHO_WORDS]) in prompt_grams for i in range(len(lowered) - ECHO_WORDS + 1)):
         problems.append("repeats its prompt")
-    named = [other for other in others if other != label and not names_label(label_words(label), other) and names_label(caption, other)]
-    if named:
-        problems.append("names another label: " + ", ".join(named[:3]))
     return problems
