@@ -14,6 +14,7 @@ import pytest
 import synthio.pipeline as augment
 from synthio.atomic import temporary_path
 from synthio.audio import read_audio, write_audio
+from synthio.errors import SynthioError
 from synthio.outdir import OutputFolderError, claim_output
 from tests import augment_child
 from tests.conftest import make_folder, tone, write_metadata
@@ -41,6 +42,20 @@ def check_output(out: Path) -> tuple[list[dict], list[dict]]:
         assert (out / "work" / row["file"]).is_file() and row["clap_score"] is not None
     assert sorted(p.name for p in (out / "audio").glob("*.wav")) == sorted(Path(r["file_name"]).name for r in kept)
     return kept, manifest
+
+
+def test_alignment_validation_holds_clips_out_of_the_winners_only_and_a_count_too_large_fails_before_captioning(data, tmp_path, monkeypatch):
+    augment_child.patch(monkeypatch)
+    config = augment_child.config(data, tmp_path / "out").model_copy(update={"align_validation_clips": 2, "align_validate_every": 2, "reflection_rounds": 0})
+    summary = augment.augment_dataset(config)
+    align = json.loads((tmp_path / "out/work/align_dpo/align.json").read_text())
+    assert len(align["validation_clips"]) == 2 and align["clips"] == 4 and align["pairs"] == 8
+    assert [step for step, _ in align["validation"]["curve"]] == [0, 2, 4]
+    assert summary["clips_real"] == 6 and summary["rounds"]["0"]["generated"] == 18
+    too_many = config.model_copy(update={"out": tmp_path / "out2", "align_validation_clips": 5})
+    with pytest.raises(SynthioError, match="validation_clips: 5 leaves a class without winners"):
+        augment.augment_dataset(too_many)
+    assert not (tmp_path / "out2/work/captions.json").exists()
 
 
 def test_augment_keeps_filtered_clips_and_reflects_on_rejected_ones(data, tmp_path, monkeypatch):
@@ -240,14 +255,14 @@ def test_settings_added_later_left_at_what_came_before_resume_an_older_versions_
     added_train = {"winner_loss_weight", "optimizer", "mixed_precision"}
     config = augment.AugmentConfig(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(device="cpu"))
     current = config.output_settings()
-    older = {k: v for k, v in current.items() if k != "init_strength"}
+    older = {k: v for k, v in current.items() if k not in {"init_strength", "align_validation_clips", "align_validate_every"}}
     older["t2a"] = {k: v for k, v in current["t2a"].items() if k not in {"sampler", "steps", "vocoder"}}
     older["align_train"] = {k: v for k, v in current["align_train"].items() if k not in added_train | {"gradient_checkpointing"}}
     assert added_train | {"gradient_checkpointing"} <= set(current["align_train"])
     with claim_output(config.out, "augment", older):
         pass
     check_output(config.out, "augment", current, added_later=config.added_later())
-    for change in ({"init_strength": 0.5}, {"align_train": AlignTrainConfig(winner_loss_weight=1.0)}, {"align_train": AlignTrainConfig(optimizer="adamw-8bit")}, {"align_train": AlignTrainConfig(mixed_precision="bf16")}):
+    for change in ({"init_strength": 0.5}, {"align_validation_clips": 4}, {"align_train": AlignTrainConfig(winner_loss_weight=1.0)}, {"align_train": AlignTrainConfig(optimizer="adamw-8bit")}, {"align_train": AlignTrainConfig(mixed_precision="bf16")}):
         changed = config.model_copy(update=change)
         with pytest.raises(OutputFolderError, match="other settings"):
             check_output(config.out, "augment", changed.output_settings(), added_later=changed.added_later())

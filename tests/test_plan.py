@@ -32,6 +32,8 @@ def test_counts_are_exact_for_round_zero_and_estimated_for_reflection():
     assert counts["clips_generated_estimate"] == 52.5 and counts["clips_generated_upper_bound"] == 90
     none = clip_counts(config.model_copy(update={"filter": False, "align": "none", "captions": "compose"}), 10)
     assert none["reflection_rounds"] == 0 and none["clips_generated_estimate"] == 30 and none["align_losers"] == 0 and none["llm_calls_captions"] == 0
+    held = clip_counts(config.model_copy(update={"align_validation_clips": 4, "align_validate_every": 40}), 10)
+    assert held["align_losers"] == 12 and held["align_fd_clips"] == 12 + 4 * 9  # steps 0, 40, ..., 280 and the last (300)
 
 
 def test_dry_run_plans_every_stage_and_writes_nothing_but_the_plan(tmp_path, fast_models):

@@ -76,6 +76,9 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
     ray_cpus_per_actor: float = Field(1.0, gt=0, description="executor ray: CPUs each actor reserves (its torch threads, at least 1)")
     ray_gpus_per_actor: float | None = Field(None, ge=0, description="executor ray: GPUs each actor reserves (default 1 if the cluster has GPUs and the model's device is not cpu, else 0; 0.5 with ray_actors: 1: a T2A and a CLAP actor share a GPU)")
     align_train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
+    align_validation_clips: int = Field(0, ge=0, description="alignment: few-shot clips held out (stratified per class, seeded; never winners) for a validation FD every align_validate_every steps; the adapter of the lowest FD is kept (early stopping on few-shot data, never a test part); 0: off")
+    align_validate_every: int = Field(50, ge=1, description="alignment: optimiser steps between validation FDs (also at step 0 and the last step)")
+
     @model_validator(mode="after")
     def _threshold_in_range(self) -> AugmentConfig:
         low, high = THRESHOLD_RANGE[self.filter_rule]
@@ -98,7 +101,8 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
     def added_later(self) -> dict:
         """Settings an older version's folder may lack while they are set to what came before (``synthio.outdir.as_recorded``)."""
         train = {**self.align_train.added_later(self.t2a.device), **({"gradient_checkpointing": True} if not self.align_train.gradient_checkpointing else {})}
-        return {**super().added_later(), "align_train": train, **({"init_strength": True} if self.init_strength == 1 else {})}
+        validation = {"align_validation_clips": True, "align_validate_every": True} if self.align_validation_clips == 0 else {}
+        return {**super().added_later(), "align_train": train, **({"init_strength": True} if self.init_strength == 1 else {}), **validation}
 
 
 class Stages:
@@ -163,6 +167,10 @@ def run_pipeline(config: AugmentConfig, executor: Executor | None = None) -> dic
     clap = load_clap(config.clap)
     pool, few_shot = stages.run("split", lambda: config.load_pool(t2a.sample_rate))
     clips = [pool[i] for i in few_shot]
+    if config.align != "none":
+        from synthio.align.run import hold_out
+
+        hold_out(clips, config.align_validation_clips, config.seed)  # a count the split cannot serve fails now, not after captioning
     labels = [c.label for c in clips]
     multi_label = is_multi_label_clips(clips)
     needs_llm = config.captions in ("mixcap", "llm") or (config.captions == "template" and config.filter and config.reflection_rounds > 0)
@@ -300,6 +308,7 @@ def align_stage(config: AugmentConfig, work: Path, t2a, clap) -> str:
     align = AlignConfig(
         data_dir=config.data_dir, out=adapter_file(work, config.align).parent, where=config.where, n=config.n, seed=config.seed, sample_steps=config.sample_steps,
         guidance=config.guidance, skip_bad=config.skip_bad, train=config.align_train.model_copy(update={"objective": config.align, "seed": config.seed}), t2a=config.t2a, clap=config.clap,
+        validation_clips=config.align_validation_clips, validate_every=config.align_validate_every,
     )
     align_dataset(align, t2a=t2a, clap=clap)
     return str(adapter_file(work, config.align))

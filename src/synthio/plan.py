@@ -45,6 +45,9 @@ def clip_counts(config: AugmentConfig, real: int, rejected: float = ASSUMED_REJE
     reflected = [round0 * rejected**r for r in range(1, rounds + 1)]
     llm_for_captions = {"mixcap": 2 * real, "llm": real}.get(config.captions, 0)
     llm_for_reflection = sum(reflected) if config.captions != "compose" else 0
+    held, winners = config.align_validation_clips, real - config.align_validation_clips
+    steps, every = config.align_train.steps, config.align_validate_every
+    validations = 1 + steps // every + (steps % every > 0)
     return {
         "real_clips": real,
         "generate_round_0": round0,
@@ -52,8 +55,8 @@ def clip_counts(config: AugmentConfig, real: int, rejected: float = ASSUMED_REJE
         "reflection_clips_estimate": [round(x, 1) for x in reflected],
         "reflection_clips_upper_bound": round0 * rounds,
         "assumed_rejected_fraction": rejected if rounds else None,
-        "align_losers": real * LOSERS_PER_CLIP if config.align != "none" else 0,
-        "align_fd_clips": 2 * real if config.align != "none" else 0,
+        "align_losers": winners * LOSERS_PER_CLIP if config.align != "none" else 0,
+        "align_fd_clips": 2 * winners + held * validations if config.align != "none" else 0,
         "llm_calls_captions": llm_for_captions,
         "llm_calls_captions_detail": {"mixcap": f"{real} extraction + {real} writing (at least; an invalid answer is retried up to 3 times)", "llm": f"{real} writing"}.get(config.captions, "none"),
         "llm_calls_reflection_estimate": round(llm_for_reflection, 1),
