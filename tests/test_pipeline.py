@@ -262,7 +262,9 @@ def test_settings_added_later_left_at_what_came_before_resume_an_older_versions_
     with claim_output(config.out, "augment", older):
         pass
     check_output(config.out, "augment", current, added_later=config.added_later())
-    for change in ({"init_strength": 0.5}, {"align_validation_clips": 4}, {"align_train": AlignTrainConfig(winner_loss_weight=1.0)}, {"align_train": AlignTrainConfig(optimizer="adamw-8bit")}, {"align_train": AlignTrainConfig(mixed_precision="bf16")}):
+    changes = ({"init_strength": 0.5}, {"align_validation_clips": 4}, {"align_train": AlignTrainConfig(winner_loss_weight=1.0)},
+               {"align_train": AlignTrainConfig(optimizer="adamw-8bit")}, {"align_train": AlignTrainConfig(mixed_precision="bf16")})
+    for change in changes:
         changed = config.model_copy(update=change)
         with pytest.raises(OutputFolderError, match="other settings"):
             check_output(config.out, "augment", changed.output_settings(), added_later=changed.added_later())

@@ -76,7 +76,7 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
     ray_cpus_per_actor: float = Field(1.0, gt=0, description="executor ray: CPUs each actor reserves (its torch threads, at least 1)")
     ray_gpus_per_actor: float | None = Field(None, ge=0, description="executor ray: GPUs each actor reserves (default 1 if the cluster has GPUs and the model's device is not cpu, else 0; 0.5 with ray_actors: 1: a T2A and a CLAP actor share a GPU)")
     align_train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
-    align_validation_clips: int = Field(0, ge=0, description="alignment: few-shot clips held out (stratified per class, seeded; never winners) for a validation FD every align_validate_every steps; the adapter of the lowest FD is kept (early stopping on few-shot data, never a test part); 0: off")
+    align_validation_clips: int = Field(0, ge=0, description="alignment: few-shot clips held out (stratified, seeded; never winners) for a validation FD every align_validate_every steps; the lowest FD's adapter is kept (never a test part); 0: off")
     align_validate_every: int = Field(50, ge=1, description="alignment: optimiser steps between validation FDs (also at step 0 and the last step)")
 
     @model_validator(mode="after")
