@@ -2,8 +2,9 @@
 
 For one `synthio augment` output made with `filter: false` (every clip scored, none dropped):
 
-1. A judge (`--judge`, default the CNN: never the tiny CLAP that filters) trained on
-   urbansound8k folds 1-2 labels every generated clip; a clip is "wrong-label" when the judge
+1. A judge (`--judge`, default the CNN: never the tiny CLAP that filters) trained on the
+   pretraining part (`--pretrain-where`, default urbansound8k folds 1-2; its accuracy on
+   `--test-where` is reported) labels every generated clip; a clip is "wrong-label" when the judge
    disagrees with the label it was generated for.
 2. Each rule's threshold is calibrated on the run's real few-shot clips exactly as `augment`
    does (`--percentile`, default the pipeline's 10): `score` (the release's CLAP score), `margin`
@@ -11,10 +12,12 @@ For one `synthio augment` output made with `filter: false` (every clip scored, n
    calibration); `prototype` and `prototype-rank` the same with the labels' mean real-clip audio
    embeddings in place of their texts (calibrated leave-one-out).
 3. Per rule: the share of generated clips kept, the wrong-label share among generated vs kept
-   clips, the share of wrong-label clips rejected, and the share of real held-out clips (the
+   clips, the share of wrong-label clips rejected and of right-label clips kept (a rule that
+   rejects both alike only thins the data), and the share of real held-out clips (the
    run's pool minus its few-shot clips: never a test part) that the rule keeps.
 
 Usage: python scripts/measure_filter.py ../shared/data/urbansound8k runs/filter_us8k_s0 [--out runs/filter_us8k_s0/filter_measure.json]
+       python scripts/measure_filter.py ../shared/data/fsdd runs/filter_fsdd_s0 --pretrain-where speaker=george,jackson,lucas,nicolas --test-where speaker=yweweler --group none
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from measure_tiny_t2a import SAMPLE_RATE, SECONDS, train_judge
 from synthio.audio import read_audio
 from synthio.backends import load_clap
 from synthio.clap.base import template_prompt
-from synthio.dataset import load_selection, parse_where
+from synthio.dataset import load_parts, load_selection, parse_where
 from synthio.evaluation import featurize
 from synthio.filter import LabelMatch, auto_threshold, prototype_match
 from synthio.pipeline import AugmentConfig
@@ -41,7 +44,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("data", type=Path)
     parser.add_argument("run", type=Path, help="a `synthio augment` output made with filter: false")
-    parser.add_argument("--judge", default="cnn")
+    parser.add_argument("--judge", default="cnn", help="classifier trained on the pretraining part: cnn or clap-probe (the latter shares the filter's tower)")
+    parser.add_argument("--pretrain-where", default="fold=1,2", help="the judge's training part (never the run's pool or a test part)")
+    parser.add_argument("--test-where", default="fold=10", help="the part the judge's own accuracy is reported on")
+    parser.add_argument("--group", default="freesound_id", help="metadata column of the recording (judge's held-out clips); 'none' holds out files")
     parser.add_argument("--judge-steps", type=int, default=600)
     parser.add_argument("--percentile", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=None)
@@ -55,7 +61,8 @@ def main() -> None:
     labels = sorted({c.label for c in few_shot})
     index = {label: i for i, label in enumerate(labels)}
 
-    judge, parts, judge_accuracy = train_judge(args.data, args.judge, args.judge_steps)
+    parts = load_parts(args.data, parse_where([args.pretrain_where]), parse_where([args.test_where]), SAMPLE_RATE)
+    judge, judge_accuracy = train_judge(parts, args.judge, args.judge_steps, None if args.group == "none" else args.group)
     if parts.labels != labels:
         raise SystemExit(f"the judge's labels {parts.labels} differ from the run's {labels}")
     generated = [read_audio(args.run / "work" / row["file"], SAMPLE_RATE) for row in manifest]
@@ -70,7 +77,8 @@ def main() -> None:
     own = {"few_shot": [index[c.label] for c in few_shot], "held_out": [index[c.label] for c in held_out], "generated": intended.tolist()}
     text_matches = {name: LabelMatch.of_embeddings(embeddings, text, clap.log_logit_scale()) for name, embeddings in audio.items()}
     prototype_matches = {name: prototype_match(embeddings, audio["few_shot"], own["few_shot"], len(labels), leave_one_out=name == "few_shot") for name, embeddings in audio.items()}
-    report = {"run": str(args.run), "judge": args.judge, "judge_fold10_accuracy": judge_accuracy, "generated": len(manifest), "wrong_label_generated": float(wrong.mean()), "held_out_real": len(held_out), "rules": {}}
+    report = {"run": str(args.run), "judge": args.judge, "judge_test_accuracy": judge_accuracy, "judge_parts": {"pretrain": args.pretrain_where, "test": args.test_where}}
+    report |= {"generated": len(manifest), "wrong_label_generated": float(wrong.mean()), "held_out_real": len(held_out), "rules": {}}
     rules = [("score", text_matches, "score", None), ("margin", text_matches, "margin", None), ("rank", text_matches, "margin", 0.0), ("prototype", prototype_matches, "margin", None), ("prototype-rank", prototype_matches, "margin", 0.0)]
     for rule, matches, value_rule, fixed in rules:
         calibration = matches["few_shot"].values(own["few_shot"], value_rule).numpy()
@@ -82,13 +90,14 @@ def main() -> None:
             "generated_kept": float(kept.mean()),
             "wrong_label_among_kept": float(wrong[kept].mean()) if kept.any() else None,
             "wrong_label_rejected": float((~kept[wrong]).mean()) if wrong.any() else None,
+            "right_label_kept": float(kept[~wrong].mean()) if (~wrong).any() else None,
             "held_out_real_kept": float(real_kept.mean()),
         }
     print(json.dumps(report, indent=2))
-    print(f"\n| rule | threshold | generated kept | wrong-label among kept (generated: {wrong.mean():.1%}) | wrong-label clips rejected | real held-out kept |")
-    print("|---|---|---|---|---|---|")
+    print(f"\n| rule | threshold | generated kept | wrong-label among kept (generated: {wrong.mean():.1%}) | wrong-label clips rejected | right-label clips kept | real held-out kept |")
+    print("|---|---|---|---|---|---|---|")
     for rule, row in report["rules"].items():
-        print(f"| {rule} | {row['threshold']:.4g} | {row['generated_kept']:.1%} | {row['wrong_label_among_kept']:.1%} | {row['wrong_label_rejected']:.1%} | {row['held_out_real_kept']:.1%} |")
+        print(f"| {rule} | {row['threshold']:.4g} | {row['generated_kept']:.1%} | {row['wrong_label_among_kept']:.1%} | {row['wrong_label_rejected']:.1%} | {row['right_label_kept']:.1%} | {row['held_out_real_kept']:.1%} |")
     if args.out:
         args.out.write_text(json.dumps(report, indent=2))
 

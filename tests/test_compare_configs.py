@@ -22,8 +22,7 @@ def load_script():
 
 
 def write_results(path: Path, predictions_by_seed: dict[int, list[int]], augment_config: str | None, steps: int = 300) -> Path:
-    runs = [{"method": "synthio", "n": 50, "seed": seed, "accuracy": sum(p == y for p, y in zip(predictions, LABELS)) / len(LABELS), "predictions": predictions}
-            for seed, predictions in predictions_by_seed.items()]
+    runs = [{"method": "synthio", "n": 50, "seed": seed, "accuracy": sum(p == y for p, y in zip(predictions, LABELS)) / len(LABELS), "predictions": predictions} for seed, predictions in predictions_by_seed.items()]
     runs.append({"method": "gold", "n": 50, "seed": 0, "accuracy": 0.0, "predictions": [1, 0, 1, 0]})
     config = {"data_dir": "data", "out": str(path.parent), "n": [50], "methods": ["gold", "synthio"], "seeds": sorted(predictions_by_seed), "augment_config": augment_config, "steps": steps}
     path.parent.mkdir(parents=True, exist_ok=True)
