@@ -4,7 +4,8 @@ Usage: python scripts/summarize_pipeline.py runs/us8k_syn runs/us8k_syn100 runs/
 
 Per n: accuracy mean ± std over seeds and per seed, margin to gold and to the best classic
 baseline (best mean among noise, pitch, specaug, audiomentations), and the mean paired difference
-to ``synthio`` over the seeds both ran (the fair comparison when a method has fewer seeds). Then, for each ``synthio augment``
+to ``synthio`` over the seeds both ran (the fair comparison when a method has fewer seeds) with the
+evaluation summary's paired bootstrap interval over seeds and test clips. Then, for each ``synthio augment``
 run under ``FOLDER/synthetic``, its stage timings and filter counts from ``run.json``.
 """
 
@@ -15,9 +16,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-
-from synthio.report import aggregate
+from synthio.report import aggregate, interval_cell, paired_difference
 
 CLASSIC = ("noise", "pitch", "specaug", "audiomentations")
 ORDER = ("gold", *CLASSIC, "retrieval", "vanilla-syn", "llm-caps", "no-dpo", "erm", "no-mixcap", "no-reflection", "template-captions", "synthio")
@@ -25,7 +24,11 @@ ORDER = ("gold", *CLASSIC, "retrieval", "vanilla-syn", "llm-caps", "no-dpo", "er
 
 def accuracy_tables(folders: list[Path]) -> None:
     runs, by = [], defaultdict(dict)
-    for run in (run for folder in folders for run in json.loads((folder / "results.json").read_text())["runs"]):
+    results = [json.loads((folder / "results.json").read_text()) for folder in folders]
+    test_labels = results[0]["data"].get("test_labels")
+    if any(r["data"].get("test_labels") != test_labels for r in results):
+        raise ValueError("the folders were tested on different clips; summarize one benchmark at a time")
+    for run in (run for r in results for run in r["runs"]):
         key, value = (run["n"], run["method"]), 100.0 * run["accuracy"]
         if run["seed"] in by[key]:
             if by[key][run["seed"]] != value:
@@ -50,7 +53,7 @@ def accuracy_tables(folders: list[Path]) -> None:
             gold = f"{means[m] - means['gold']:+.2f}" if "gold" in means and m != "gold" else ""
             versus = f"{means[m] - means[best_classic]:+.2f}" if best_classic and m not in CLASSIC and m != "gold" else ""
             shared = sorted(set(by[n, m]) & set(by.get((n, "synthio"), {}))) if m != "synthio" else []
-            paired = f"{np.mean([by[n, m][s] - by[n, 'synthio'][s] for s in shared]):+.2f} ({len(shared)})" if shared else ""
+            paired = f"{interval_cell(paired_difference(runs, m, 'synthio', n, test_labels), True)} ({len(shared)})" if shared else ""
             cells = [f"{by[n, m][s]:.1f}" if s in by[n, m] else "–" for s in seeds]
             print(f"| {m} | {means[m]:.2f}{spread} ({count}) | {gold} | {versus} | {paired} | " + " | ".join(cells) + " |")
         if best_classic:
