@@ -7,7 +7,13 @@ repair, distinct-1/distinct-2 (unique word uni-/bigrams over all of them) and wo
 The LLM's captions are taken as it wrote them (prompt 2's JSON, before the pipeline's refusal and
 label repair), so the figures grade the model, not the pipeline's safety net.
 
+With `--runs`, grades instead the captions `synthio augment` runs really generated from (every
+clip of each single-label run's `manifest.jsonl`: MixCap's after refusal, repair and fallback, and the
+reflection rounds' rewrites), with the share that are the template fallback "Sound of a {label}"
+and the number of distinct captions: what the pipeline, safety net included, gives the T2A.
+
 Usage: python scripts/measure_captions.py ../shared/data/urbansound8k --where fold=3 --n 50 [--no-llm] [--out FILE]
+       python scripts/measure_captions.py --runs RUN [RUN ...] [--out FILE]
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import re
 from pathlib import Path
 
 from synthio.backends import CaptionerSpec, LLMSpec, load_captioner, load_llm
+from synthio.clap.base import template_prompt
+from synthio.errors import SynthioError
 from synthio.llm.structured import StructuredOutputError, chat_json
 from synthio.mixcap.captions import Pool, extract_pools
 from synthio.mixcap.compose import compose_captions, phrase_pools
@@ -29,6 +37,11 @@ from synthio.split import FewShotSelection
 SAMPLE_RATE = 16000
 
 
+def names(caption: str, label: str) -> bool:
+    """The label as whole words, spelled out ("air conditioner") or as written ("air_conditioner", the template's form)."""
+    return any(re.search(rf"\b{re.escape(form)}\b", caption, re.IGNORECASE) for form in {label, label_words(label)})
+
+
 def quality(captions: list[tuple[str, str, str]]) -> dict:
     """``captions``: (caption, label, prompt) triples -> the figures printed per way."""
     words = [c.lower().split() for c, _, _ in captions]
@@ -37,10 +50,24 @@ def quality(captions: list[tuple[str, str, str]]) -> dict:
     return {
         "captions": len(captions),
         "valid": sum(not caption_problems(c, label, prompt) for c, label, prompt in captions) / max(1, len(captions)),
-        "names_label": sum(bool(re.search(rf"\b{re.escape(label_words(label))}\b", c, re.IGNORECASE)) for c, label, _ in captions) / max(1, len(captions)),
+        "names_label": sum(names(c, label) for c, label, _ in captions) / max(1, len(captions)),
         "distinct_1": len(set(unigrams)) / max(1, len(unigrams)),
         "distinct_2": len(set(bigrams)) / max(1, len(bigrams)),
         "words_per_caption": len(unigrams) / max(1, len(captions)),
+    }
+
+
+def run_captions(run: Path) -> dict:
+    """The captions one `synthio augment` run generated from (manifest.jsonl): quality, template-fallback share, distinct captions."""
+    manifest = run / "manifest.jsonl"
+    if not manifest.is_file():
+        raise SynthioError(f"{manifest} not found: pass the output folder of a finished `synthio augment` run")
+    rows = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+    captions = [(r["caption"], r["label"], "") for r in rows]
+    return quality(captions) | {
+        "template_fallback": sum(r["caption"] == template_prompt(r["label"]) for r in rows) / max(1, len(rows)),
+        "distinct_captions": len({c for c, _, _ in captions}),
+        "reflection_rewrites": sum(r["round"] > 0 for r in rows),
     }
 
 
@@ -62,17 +89,8 @@ def llm_captions(llm, real: list[str], labels: list[str], factor: int, seed: int
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("data", type=Path)
-    parser.add_argument("--where", action="append", default=[])
-    parser.add_argument("--n", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--factor", type=int, default=4)
-    parser.add_argument("--no-llm", action="store_true", help="measure the composer only")
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
-
+def split_captions(args: argparse.Namespace) -> dict:
+    """The real clips' captions of one few-shot split, and new ones written both ways (the LLM as it answers, the composer)."""
     clips = FewShotSelection(data_dir=args.data, out=Path("unused"), where=args.where, n=args.n, seed=args.seed).load(SAMPLE_RATE)
     labels = [c.label for c in clips]
     real = load_captioner(CaptionerSpec()).caption([c.samples for c in clips], SAMPLE_RATE, labels)
@@ -84,6 +102,23 @@ def main() -> None:
         written = llm_captions(llm, real, labels, args.factor, args.seed)
         report["llm"] = quality(written) | {"llm": llm.name, "clips_with_captions": len({(label, p) for _, label, p in written})}
         report["examples"]["llm"] = [c for c, _, _ in written[:: max(1, len(written) // 6)]]
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("data", type=Path, nargs="?", help="dataset folder (not with --runs)")
+    parser.add_argument("--runs", type=Path, nargs="+", default=None, help="grade the captions these `synthio augment` output folders generated from")
+    parser.add_argument("--where", action="append", default=[])
+    parser.add_argument("--n", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--factor", type=int, default=4)
+    parser.add_argument("--no-llm", action="store_true", help="measure the composer only")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    if (args.runs is None) == (args.data is None):
+        parser.error("give a dataset folder or --runs, not both")
+    report = {str(run): run_captions(run) for run in args.runs} if args.runs else split_captions(args)
     print(json.dumps(report, indent=2))
     if args.out:
         args.out.write_text(json.dumps(report, indent=2))
