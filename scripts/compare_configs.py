@@ -1,14 +1,15 @@
-"""Paired difference of one method between two augment configurations: `synthio evaluate` runs that differ only in --augment-config.
+"""Paired difference of one method between two configurations: `synthio evaluate` runs that differ only in --augment-config (or, with --vary, --synthetic-schedule or --synthetic-gate).
 
-Each side is one or more results.json (seeds run apart). The runs must share the data, split,
-classifier and training settings (every evaluate setting but out, n, seeds, methods,
-augment_config and retrieval_pool) and the test clips; only the seeds both sides ran are paired.
+Each side is one or more results.json (seeds run apart) sharing every evaluate setting but out, n,
+seeds, methods and retrieval_pool. The two sides must share all of those but the varied ones
+(`--vary`, default augment_config) and the test clips; only the seeds both sides ran are paired.
 Prints accuracy per seed for both sides and the mean difference B − A in points with the
 two-level paired bootstrap interval of the evaluation summary (``synthio.report.paired_difference``).
-With --baseline (a method the augment config does not touch, e.g. gold, run on either side), also
+With --baseline (a method the varied settings do not touch, e.g. gold, run on either side), also
 each side's paired difference to it, over the seeds that side shares with the baseline.
 
 Usage: python scripts/compare_configs.py --a runs/default/results.json --b runs/beta200/results.json [--method synthio] [--n 50] [--baseline gold]
+       python scripts/compare_configs.py --a runs/mix/results.json --b runs/pretrain/results.json --vary synthetic_schedule --baseline gold
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from pathlib import Path
 from synthio.errors import SynthioError
 from synthio.report import interval_cell, paired_difference
 
-FREE_SETTINGS = ("out", "n", "methods", "seeds", "augment_config", "retrieval_pool")
+FREE_SETTINGS = ("out", "n", "methods", "seeds", "retrieval_pool")
+VARIABLE_SETTINGS = ("augment_config", "synthetic_schedule", "synthetic_gate")
 
 
 def load_side(paths: list[Path], method: str, n: int, side: str) -> tuple[dict, dict[int, dict]]:
-    """The shared settings (config without FREE_SETTINGS, plus the test labels) and ``method``'s runs at ``n`` by seed, from one side's results files."""
+    """The side's settings (config without FREE_SETTINGS, plus the test labels) and ``method``'s runs at ``n`` by seed, from one side's results files."""
     settings, runs = None, {}
     for path in paths:
         results = json.loads(path.read_text())
@@ -51,16 +53,20 @@ def baseline_runs(a_paths: list[Path], b_paths: list[Path], baseline: str, n: in
     _, b_runs = load_side(b_paths, baseline, n, "B")
     for seed in set(a_runs) & set(b_runs):
         if a_runs[seed].get("predictions") != b_runs[seed].get("predictions"):
-            raise SynthioError(f"{baseline} n={n} seed {seed} ran on both sides with different predictions: it is not independent of the augment config here; keep it on one side")
+            raise SynthioError(f"{baseline} n={n} seed {seed} ran on both sides with different predictions: it is not independent of the varied settings here; keep it on one side")
     return a_runs | b_runs
 
 
-def compare(a_paths: list[Path], b_paths: list[Path], method: str, n: int, baseline: str | None = None) -> str:
+def compare(a_paths: list[Path], b_paths: list[Path], method: str, n: int, baseline: str | None = None, vary: tuple[str, ...] = ("augment_config",)) -> str:
     """Markdown: ``method``'s accuracy per shared seed on sides A and B and the paired difference B − A (and each side's to ``baseline``)."""
+    unknown = sorted(set(vary) - set(VARIABLE_SETTINGS))
+    if unknown:
+        raise SynthioError(f"cannot vary {unknown}: choose from {list(VARIABLE_SETTINGS)}")
     a_settings, a_runs = load_side(a_paths, method, n, "A")
     b_settings, b_runs = load_side(b_paths, method, n, "B")
-    if a_settings != b_settings:
-        raise SynthioError(f"the two sides differ in more than the augment config: {sorted(k for k in a_settings if a_settings[k] != b_settings.get(k))}")
+    differing = sorted(k for k in a_settings.keys() | b_settings.keys() if k not in vary and a_settings.get(k) != b_settings.get(k))
+    if differing:
+        raise SynthioError(f"the two sides differ in more than {', '.join(vary)}: {differing}")
     seeds = sorted(set(a_runs) & set(b_runs))
     if not seeds:
         raise SynthioError(f"no seed has {method} at n={n} on both sides (A: {sorted(a_runs)}, B: {sorted(b_runs)})")
@@ -90,10 +96,11 @@ def main() -> None:
     parser.add_argument("--b", type=Path, nargs="+", required=True, help="results.json of configuration B")
     parser.add_argument("--method", default="synthio", help="the method compared (default synthio)")
     parser.add_argument("--n", type=int, default=50, help="real clips per split (default 50)")
-    parser.add_argument("--baseline", help="also each side's paired difference to this method (one the augment config does not change, e.g. gold)")
+    parser.add_argument("--baseline", help="also each side's paired difference to this method (one the varied settings do not change, e.g. gold)")
+    parser.add_argument("--vary", nargs="+", default=["augment_config"], choices=VARIABLE_SETTINGS, help="the settings the two sides may differ in (default augment_config)")
     args = parser.parse_args()
     try:
-        print(compare(args.a, args.b, args.method, args.n, args.baseline))
+        print(compare(args.a, args.b, args.method, args.n, args.baseline, tuple(args.vary)))
     except SynthioError as error:
         parser.exit(2, f"error: {error}\n")
 

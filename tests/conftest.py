@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,18 @@ import pytest
 from synthio.audio import write_audio
 
 SAMPLE_RATE = 16000
+
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def load_script(name: str):
+    """``scripts/{name}.py`` imported as a module (the scripts are not a package), registered in ``sys.modules`` so its dataclasses resolve."""
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def tone(frequency: float, seconds: float = 0.5, sample_rate: int = SAMPLE_RATE, seed: int = 0) -> np.ndarray:

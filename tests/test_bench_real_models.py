@@ -1,33 +1,23 @@
 """scripts/bench_real_models.py at its tiny scale: the JSON's structure and what is deterministic in it (parameter counts, the reference is no copy)."""
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_script
+
 pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.slow]
-SCRIPT = Path(__file__).parents[1] / "scripts" / "bench_real_models.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("bench_real_models", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_full_scale_is_the_published_stable_audio_open():
-    bench = load_script()
+    bench = load_script("bench_real_models")
     sizes = bench.model_sizes(bench.FULL)["stable_audio"]
     assert round(sizes["dit"] / 1e9, 2) == 1.06 and round(sizes["oobleck_vae"] / 1e6) == 156 and round(sizes["t5"] / 1e6) == 110
     assert sizes["window_seconds"] == pytest.approx(47.55, abs=0.01)
 
 
 def test_tiny_run_writes_every_figure_and_the_lean_step_holds_no_copy(tmp_path):
-    bench = load_script()
+    bench = load_script("bench_real_models")
     bench.main(["--scale", "tiny", "--device", "cpu", "--out", str(tmp_path / "bench.json")])
     result = json.loads((tmp_path / "bench.json").read_text())
     assert result["scale"] == "tiny" and set(result) >= {"device", "parameters", "dpo", "generation", "encoders", "seconds"}

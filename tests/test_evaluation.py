@@ -91,6 +91,34 @@ def test_the_pretrain_schedule_trains_on_generated_rows_first_then_on_the_real_c
     assert runs[1]["train_rows"] == 14 and "pretrain_best_step" in runs[1] and "pretrain_best_step" not in runs[0]
 
 
+def test_the_validation_gate_keeps_generated_rows_only_when_they_win_on_validation():
+    from synthio.evaluation import gated
+
+    real_only = {"method": "gold", "accuracy": 0.5, "val_accuracy": 0.6, "train_rows": 6, "predictions": [0, 1]}
+    winner = {"method": "synthio", "accuracy": 0.3, "val_accuracy": 0.7, "train_rows": 30, "predictions": [1, 1]}
+    assert gated(winner, real_only) == {**winner, "gate": "generated", "gate_val_generated": 0.7, "gate_val_real_only": 0.6}
+    tie = {**winner, "val_accuracy": 0.6}
+    assert gated(tie, real_only) == {**real_only, "method": "synthio", "gate": "real-only", "gate_val_generated": 0.6, "gate_val_real_only": 0.6}
+    assert gated({**winner, "val_map": 0.2}, {**real_only, "val_map": 0.4})["gate"] == "real-only"
+
+
+def test_the_validation_gate_in_a_run_compares_with_the_real_clips_alone(folder, tmp_path):
+    extra = make_folder(tmp_path / "syn", {"low": 4, "high": 4})
+    open_gate = config(folder, tmp_path / "off", methods=["gold"], extra_train=[extra])
+    assert "synthetic_gate" not in open_gate.output_settings()
+    gate = config(folder, tmp_path / "gate", methods=["noise"], extra_train=[extra], synthetic_gate="validation")
+    assert gate.fingerprint() != open_gate.fingerprint()
+    noise, extra_run = evaluate(gate)["runs"]
+    gold = evaluate(open_gate)["runs"][0]
+    assert "gate" not in noise and extra_run["gate_val_real_only"] == gold["val_accuracy"]
+    summary = (tmp_path / "gate" / "summary.md").read_text()
+    assert f"generated rows dropped in {int(extra_run['gate'] == 'real-only')} of 1 runs" in summary
+    if extra_run["gate"] == "real-only":
+        assert extra_run["predictions"] == gold["predictions"] and extra_run["train_rows"] == gold["train_rows"]
+    else:
+        assert extra_run["gate_val_generated"] > gold["val_accuracy"] and extra_run["train_rows"] == gold["train_rows"] + 8
+
+
 def test_auto_seconds():
     def clip(s):
         return Clip("x", "a", np.zeros(int(s * 100), np.float32), 100)

@@ -1,21 +1,12 @@
 """scripts/measure_captions.py --runs: the captions an augment run really generated from, graded."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
 from synthio.errors import SynthioError
-
-SCRIPT = Path(__file__).parents[1] / "scripts" / "measure_captions.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("measure_captions", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_script
 
 
 def write_manifest(run: Path, rows: list[tuple[str, str, int]]) -> Path:
@@ -34,7 +25,7 @@ def test_run_captions_counts_fallbacks_label_forms_and_rewrites(tmp_path):
             ("dog_bark", "a dog bark echoes in the street", 1),
         ],
     )
-    report = load_script().run_captions(run)
+    report = load_script("measure_captions").run_captions(run)
     assert report["captions"] == 4
     assert report["valid"] == 1.0
     assert report["names_label"] == 0.75
@@ -45,4 +36,4 @@ def test_run_captions_counts_fallbacks_label_forms_and_rewrites(tmp_path):
 
 def test_run_captions_names_the_missing_manifest(tmp_path):
     with pytest.raises(SynthioError, match="manifest.jsonl not found"):
-        load_script().run_captions(tmp_path)
+        load_script("measure_captions").run_captions(tmp_path)

@@ -1,6 +1,5 @@
 """scripts/merge_results.py: seeds run apart and merged give the summary of one run over all of them."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -10,16 +9,10 @@ import pytest
 
 from synthio.errors import SynthioError
 from synthio.evaluation import evaluate
+from tests.conftest import load_script
 from tests.test_evaluation import config
 
 SCRIPT = Path(__file__).parents[1] / "scripts" / "merge_results.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("merge_results", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def without_seconds(results):
@@ -36,7 +29,7 @@ def test_seeds_run_apart_merge_into_the_run_over_all_seeds(folder, tmp_path):
     table = lambda path: path.read_text().split("## Accuracy (%)")[1]  # noqa: E731  (the header line names the seconds spent)
     assert table(tmp_path / "merged/summary.md") == table(tmp_path / "whole/summary.md")
     assert (tmp_path / "merged/report/index.html").is_file()
-    module = load_script()
+    module = load_script("merge_results")
     a, b = (json.loads((tmp_path / f"{part}/results.json").read_text()) for part in "ab")
     with pytest.raises(SynthioError, match="more than one input"):
         module.merge_results([a, a])

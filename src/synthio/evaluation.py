@@ -82,6 +82,10 @@ class EvaluateConfig(BaseModel):
     synthetic_schedule: Literal["mix", "pretrain"] = Field(
         "mix", description="generated rows (synthetic, retrieved, --extra-train): mix = one training on them and the real clips; pretrain = a training on them alone, then one on the real clips (steps each; input statistics from all rows)"
     )
+    synthetic_gate: Literal["off", "validation"] = Field(
+        "off",
+        description="generated rows: off = always used; validation = only where training with them beats the real clips alone on the split's validation part (a tie keeps the real clips)",
+    )
     eval_every: int = Field(25, ge=1)
     device: str = "auto"
 
@@ -102,7 +106,8 @@ class EvaluateConfig(BaseModel):
 
     def output_settings(self) -> dict:
         """Every setting that changes a run's result (not ``out``, ``n``, ``seeds``, ``methods``), with the augment config's content digest."""
-        keep = self.model_dump(mode="json", exclude={"out", "n", "seeds", "methods", "device", *(["synthetic_schedule"] if self.synthetic_schedule == "mix" else [])})
+        defaults = [name for name, default in (("synthetic_schedule", "mix"), ("synthetic_gate", "off")) if getattr(self, name) == default]
+        keep = self.model_dump(mode="json", exclude={"out", "n", "seeds", "methods", "device", *defaults})
         keep["augment_config_digest"] = file_digest(self.augment_config)
         return keep
 
@@ -352,6 +357,22 @@ def train_and_test(config: EvaluateConfig, name: str, n: int, seed: int, split: 
     }
 
 
+def validation_score(run: dict) -> float:
+    """The figure a run's checkpoint was chosen by: validation mAP (multi-label) or accuracy."""
+    return run["val_map"] if "val_map" in run else run["val_accuracy"]
+
+
+def gated(run: dict, real_only: dict) -> dict:
+    """``synthetic_gate: validation``: ``run`` if its generated rows beat the real clips alone on validation, else ``real_only``'s results under ``run``'s name (a tie keeps the real clips).
+
+    Either way the record says which (``gate``) and keeps the other side's validation score, so a
+    reader can see how close the choice was. Uses only the split's validation part, never the test part.
+    """
+    keeps = validation_score(run) > validation_score(real_only)
+    chosen = run if keeps else {**real_only, "method": run["method"]}
+    return {**chosen, "gate": "generated" if keeps else "real-only", "gate_val_generated": validation_score(run), "gate_val_real_only": validation_score(real_only)}
+
+
 def multi_label_metrics(model, features: Features, val_index: torch.Tensor, test_logits: torch.Tensor, device: str) -> dict:
     """Test mAP, and micro/macro-F1 and subset accuracy (every label right) at the threshold with the best validation micro-F1."""
     val_probabilities = torch.sigmoid(predict_logits(model, features.pool[val_index], device=device)).numpy()
@@ -393,16 +414,23 @@ def run_evaluation(config: EvaluateConfig) -> dict:
     for n in config.n:
         for seed in config.seeds:
             split = few_shot_split([c.target for c in data.parts.train], n, seed, config.val_n, data.groups)
+            real_only: dict | None = None
             for name in methods:
                 if (name, n, seed) in done:
                     continue
                 run_started = time.time()
                 rows = training_rows(config, name, n, seed, split, data, features, source, retrieval_cache)
-                run = train_and_test(config, name, n, seed, split, rows, data, features, generated=name in source or name in features.extras)
+                generated = name in source or name in features.extras
+                run = train_and_test(config, name, n, seed, split, rows, data, features, generated=generated)
+                if generated and config.synthetic_gate == "validation":
+                    real_only = real_only or next((r for r in runs if (r["method"], r["n"], r["seed"]) == ("gold", n, seed)), None)
+                    real_only = real_only or train_and_test(config, "gold", n, seed, split, training_rows(config, "gold", n, seed, split, data, features, source, retrieval_cache), data, features)
+                    run = gated(run, real_only)
                 run["seconds"] = round(time.time() - run_started, 2)
                 runs.append(run)
                 shown = f"mAP {run['map']:.3f}  micro-F1 {run['micro_f1']:.3f}  " if "map" in run else ""
-                console.print(f"{name:>16} n={n:<4} seed={seed}  {shown}acc {run['accuracy']:.3f}  macro-F1 {run['macro_f1']:.3f}  ({run['seconds']:.0f} s)")
+                gate = f"  [gate: {run['gate']}]" if "gate" in run else ""
+                console.print(f"{name:>16} n={n:<4} seed={seed}  {shown}acc {run['accuracy']:.3f}  macro-F1 {run['macro_f1']:.3f}  ({run['seconds']:.0f} s){gate}")
                 write_text_atomic(results_path, json.dumps({**header, "runs": runs}, indent=2))
     results = {**header, "runs": runs, "wall_seconds": round(time.time() - started, 1)}
     write_text_atomic(results_path, json.dumps(results, indent=2))

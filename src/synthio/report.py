@@ -147,6 +147,11 @@ def summary_markdown(results: dict) -> str:
     ]
     if data.get("skipped"):
         lines.append(f"- {len(data['skipped'])} row(s) skipped: " + "; ".join(data["skipped"]))
+    gated = [r for r in runs if "gate" in r]
+    if gated:
+        dropped = sorted((r["method"], r["n"], r["seed"]) for r in gated if r["gate"] == "real-only")
+        shown = "; ".join(f"{m} n={n} seed {s}" for m, n, s in dropped) or "none"
+        lines.append(f"- synthetic gate (validation): generated rows dropped in {len(dropped)} of {len(gated)} runs, which are the real-only run: {shown}")
     lines += ["", "## Accuracy (%), mean ± std over seeds", "", markdown_table(runs, "accuracy")]
     lines += ["", "## Macro-F1 (%), mean ± std over seeds", "", markdown_table(runs, "macro_f1"), ""]
     if runs and all("map" in r for r in runs):  # multi-label: accuracy above is subset accuracy; F1 at the threshold chosen on validation
