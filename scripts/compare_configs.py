@@ -3,6 +3,7 @@
 Each side is one or more results.json (seeds run apart) sharing every evaluate setting but out, n,
 seeds, methods and retrieval_pool. The two sides must share all of those but the varied ones
 (`--vary`, default augment_config) and the test clips; only the seeds both sides ran are paired.
+A setting missing from an older results.json (made before the option existed) reads as its default.
 Prints accuracy per seed for both sides and the mean difference B − A in points with the
 two-level paired bootstrap interval of the evaluation summary (``synthio.report.paired_difference``).
 With --baseline (a method the varied settings do not touch, e.g. gold, run on either side), also
@@ -19,6 +20,7 @@ import json
 from pathlib import Path
 
 from synthio.errors import SynthioError
+from synthio.evaluation import EvaluateConfig
 from synthio.report import interval_cell, paired_difference
 
 FREE_SETTINGS = ("out", "n", "methods", "seeds", "retrieval_pool")
@@ -27,10 +29,11 @@ VARIABLE_SETTINGS = ("augment_config", "synthetic_schedule", "synthetic_gate")
 
 def load_side(paths: list[Path], method: str, n: int, side: str) -> tuple[dict, dict[int, dict]]:
     """The side's settings (config without FREE_SETTINGS, plus the test labels) and ``method``'s runs at ``n`` by seed, from one side's results files."""
+    defaults = EvaluateConfig(data_dir=Path("."), out=Path(".")).model_dump(mode="json")
     settings, runs = None, {}
     for path in paths:
         results = json.loads(path.read_text())
-        here = {k: v for k, v in results["config"].items() if k not in FREE_SETTINGS} | {"test_labels": results["data"].get("test_labels")}
+        here = {k: v for k, v in (defaults | results["config"]).items() if k not in FREE_SETTINGS} | {"test_labels": results["data"].get("test_labels")}
         if settings is not None and here != settings:
             raise SynthioError(f"{path}: its settings differ from the other files of side {side}: {sorted(k for k in here if here[k] != settings.get(k))}")
         settings = here

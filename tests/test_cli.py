@@ -71,8 +71,12 @@ def test_zeroshot_writes_accuracy_and_per_class(tmp_path, folder):
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "zs" / "zeroshot.json").read_text())
     assert 0 <= data["accuracy"] <= 1 and set(data["per_class"]) == {"high", "low", "mid"} and data["num_clips"] == 12
-    bad = runner.invoke(app, ["zeroshot", str(folder), "--where", "fold=1", "--clap", str(tmp_path / "clap"), "--out", str(tmp_path / "zs")])
+    bad = runner.invoke(app, ["zeroshot", str(folder), "--where", "fold=1", "--clap", str(tmp_path / "clap"), "--out", str(tmp_path / "zs2")])
     assert bad.exit_code == 2 and "no column 'fold'" in bad.output
+    other = runner.invoke(app, ["zeroshot", str(folder), "--where", "split=train", "--clap", str(tmp_path / "clap"), "--out", str(tmp_path / "zs")])
+    assert other.exit_code == 2 and "other settings" in other.output and json.loads((tmp_path / "zs" / "zeroshot.json").read_text()) == data
+    into_input = runner.invoke(app, ["zeroshot", str(folder), "--clap", str(tmp_path / "clap"), "--out", str(folder)])
+    assert into_input.exit_code == 2 and "is the input folder" in into_input.output and not (folder / "zeroshot.json").exists()
 
 
 def test_generate_writes_clips_and_manifest(tmp_path):

@@ -81,3 +81,19 @@ def test_vary_synthetic_schedule_pairs_two_schedules_and_only_those(tmp_path):
     assert table.splitlines()[2] == "| 0 | 50.00 | 100.00 | +50.00 |"
     with pytest.raises(SynthioError, match=r"cannot vary \['classifier'\]"):
         load_script("compare_configs").compare([a], [b], "synthio", 50, vary=("classifier",))
+
+
+def test_a_setting_missing_from_an_older_results_file_reads_as_its_default(tmp_path):
+    a = write_results(tmp_path / "a/results.json", {0: [0, 1, 1, 0]}, None)
+    b = write_results(tmp_path / "b/results.json", {1: [0, 1, 0, 1]}, None)
+    for path, gate in ((a, None), (b, "off")):
+        results = json.loads(path.read_text())
+        if gate:
+            results["config"]["synthetic_gate"] = gate
+        path.write_text(json.dumps(results))
+    c = write_results(tmp_path / "c/results.json", {0: [0, 1, 0, 1]}, None)
+    results = json.loads(c.read_text())
+    results["config"]["synthetic_gate"] = "validation"
+    c.write_text(json.dumps(results))
+    table = load_script("compare_configs").compare([a, b], [c], "synthio", 50, vary=("synthetic_gate",))
+    assert table.splitlines()[2] == "| 0 | 50.00 | 100.00 | +50.00 |"

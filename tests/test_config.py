@@ -20,10 +20,21 @@ def test_errors_name_the_file_and_field(tmp_path):
     bad.write_text("data_dir: d\nout: o\nmethods: [gold, mixup]\n")
     with pytest.raises(ConfigError, match="bad.yaml") as info:
         load_config(EvaluateConfig, bad)
-    assert "mixup" in str(info.value)
+    assert "mixup" in str(info.value) and "synthio-variations, retrieval" in str(info.value).replace("\n", " ")
     bad.write_text("- a list\n")
     with pytest.raises(ConfigError, match="mapping"):
         load_config(EvaluateConfig, bad)
     bad.write_text("data_dir: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(EvaluateConfig, bad)
+
+
+def test_invalid_values_read_one_line_each_with_the_setting_and_the_value_given(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_config(EvaluateConfig, None, {"out": "o", "seconds": 0.0, "train_where": "split=train"})
+    assert str(info.value).splitlines() == [
+        "invalid settings (from command line):",
+        "  data_dir: Field required",
+        "  train_where: Input should be a valid list (got 'split=train')",
+        "  seconds: Input should be greater than 0 (got 0.0)",
+    ]

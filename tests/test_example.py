@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import soundfile as sf
 
 from synthio.dataset import load_parts, parse_where
@@ -22,3 +23,17 @@ def test_classes_differ_and_stay_in_range():
     for x in clips.values():
         assert x.shape == (8000,) and np.abs(x).max() <= 1.0 and np.isfinite(x).all()
     assert not np.allclose(clips["tone"], clips["hum"])
+
+
+def test_force_writes_beside_a_users_files_but_never_replaces_their_metadata(tmp_path):
+    from synthio.outdir import OutputFolderError
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine/metadata.csv").write_text("file_name,label\na.wav,dog\n")
+    with pytest.raises(OutputFolderError, match="holds metadata.csv, which `synthio example` would replace"):
+        write_example(tmp_path / "mine", clips_per_class=1, seconds=0.25, force=True)
+    assert (tmp_path / "mine/metadata.csv").read_text() == "file_name,label\na.wav,dog\n"
+    (tmp_path / "beside").mkdir()
+    (tmp_path / "beside/notes.txt").write_text("mine")
+    write_example(tmp_path / "beside", clips_per_class=1, seconds=0.25, force=True)
+    assert (tmp_path / "beside/notes.txt").read_text() == "mine" and (tmp_path / "beside/metadata.csv").is_file()

@@ -40,8 +40,8 @@ def test_a_file_or_a_foreign_non_empty_folder_is_refused_unless_forced(tmp_path)
 
 
 def test_other_settings_or_another_command_are_refused_with_what_changed(tmp_path):
-    with claim_output(tmp_path / "out", "augment", SETTINGS):
-        pass
+    with claim_output(tmp_path / "out", "augment", SETTINGS) as out:
+        (out / "run.json").write_text("{}")
     with pytest.raises(OutputFolderError, match=r"seed: 0 -> 1.*delete .* to start afresh"):
         check_output(tmp_path / "out", "augment", {"seed": 1, "n": 6})
     with pytest.raises(OutputFolderError, match="synthio augment"):
@@ -76,8 +76,8 @@ def test_the_lock_dies_with_a_killed_process(tmp_path):
 
 def test_a_folder_an_older_version_wrote_resumes_while_added_settings_are_set_to_what_came_before(tmp_path):
     older = {"seed": 0, "t2a": {"backend": "embedded"}}
-    with claim_output(tmp_path / "out", "augment", older):
-        pass
+    with claim_output(tmp_path / "out", "augment", older) as out:
+        (out / "run.json").write_text("{}")
     newer = {"seed": 0, "strength": 1.0, "t2a": {"backend": "embedded", "vocoder": None}}
     added_later = {"strength": True, "t2a": {"vocoder"}}
     with claim_output(tmp_path / "out", "augment", newer, added_later=added_later):
@@ -91,3 +91,26 @@ def test_a_folder_an_older_version_wrote_resumes_while_added_settings_are_set_to
         pass
     assert json.loads((tmp_path / "new" / MARKER).read_text())["settings"] == newer
     check_output(tmp_path / "new", "augment", newer, added_later=added_later)
+
+
+def test_force_writes_beside_a_users_files_never_over_them(tmp_path):
+    foreign = tmp_path / "foreign"
+    (foreign / "audio").mkdir(parents=True)
+    (foreign / "notes.txt").write_text("mine")
+    with claim_output(foreign, "augment", SETTINGS, force=True, outputs=("metadata.csv", "clip_*.wav")):
+        pass
+    (foreign / "clip_0003.wav").write_text("mine")
+    (foreign / MARKER).unlink()
+    with pytest.raises(OutputFolderError, match=r"holds audio, clip_0003.wav, which `synthio augment` would replace; --force never overwrites"):
+        check_output(foreign, "augment", SETTINGS, force=True, outputs=("metadata.csv", "audio", "clip_*.wav"))
+
+
+def test_a_folder_holding_only_a_refused_runs_record_takes_the_corrected_settings(tmp_path):
+    with claim_output(tmp_path / "out", "evaluate", SETTINGS) as out:
+        (out / "work" / "clips").mkdir(parents=True)  # the run stopped on bad input before writing a file
+    with claim_output(tmp_path / "out", "evaluate", {"seed": 1, "n": 6}) as out:
+        (out / "results.json").write_text("{}")
+    with pytest.raises(OutputFolderError, match="seed: 1 -> 0"):
+        check_output(out, "evaluate", SETTINGS)
+    with pytest.raises(OutputFolderError, match="synthio evaluate"):
+        check_output(out, "augment", SETTINGS)

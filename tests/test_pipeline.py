@@ -156,6 +156,8 @@ def test_out_equal_to_the_input_or_a_foreign_folder_is_refused_and_nothing_is_to
     (foreign / "run.json").write_text("mine")
     with pytest.raises(OutputFolderError, match="not written by Synthio"):
         augment.augment_dataset(augment_child.config(data, foreign))
+    with pytest.raises(OutputFolderError, match="holds run.json, which `synthio augment` would replace"):
+        augment.augment_dataset(augment_child.config(data, foreign), force=True)
     assert (data / "metadata.csv").read_bytes() == before and [p.name for p in foreign.iterdir()] == ["run.json"]
 
 
@@ -217,14 +219,30 @@ def test_temp_files_of_a_killed_run_are_removed_on_resume(data, tmp_path, monkey
     assert not leftover.exists() and check_output(tmp_path / "out")
 
 
-def test_write_output_replaces_old_files_and_removes_clips_no_longer_kept(tmp_path):
+def test_a_run_refused_on_bad_data_leaves_no_file_that_blocks_its_corrected_rerun(data, tmp_path, monkeypatch):
+    augment_child.patch(monkeypatch)
+    (data / "broken.wav").write_text("not audio")
+    with open(data / "metadata.csv", "a") as f:
+        f.write("broken.wav,low,train\n")
+    config = augment_child.config(data, tmp_path / "out").model_copy(update={"align": "none", "reflection_rounds": 0, "factor": 1})
+    with pytest.raises(SynthioError, match="broken.wav"):
+        augment.augment_dataset(config)
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*") if p.is_file()) == [".synthio.json", ".synthio.lock"]
+    augment.augment_dataset(config.model_copy(update={"skip_bad": True}))
+    kept, _ = check_output(tmp_path / "out")
+    assert kept
+
+
+def test_write_output_replaces_old_files_and_removes_its_clips_no_longer_kept_but_nothing_else(tmp_path):
     out, work = tmp_path / "out", tmp_path / "out/work"
     write_audio(work / "clips/a.wav", np.full(100, 0.5, np.float32), 16000)
     write_audio(out / "audio/a.wav", np.full(50, -0.5, np.float32), 16000)
     write_audio(out / "audio/old.wav", np.zeros(10, np.float32), 16000)
-    state = {"a": {"id": "a", "file": "clips/a.wav", "label": "tone", "caption": "c", "clap_score": 0.9, "round": 0, "parent_file": "x.wav", "kept": True}}
+    write_audio(out / "audio/users.wav", np.zeros(10, np.float32), 16000)
+    row = {"label": "tone", "caption": "c", "clap_score": 0.9, "round": 0, "parent_file": "x.wav"}
+    state = {"a": {"id": "a", "file": "clips/a.wav", "kept": True, **row}, "old": {"id": "old", "file": "clips/old.wav", "kept": False, **row}}
     augment.write_output(out, work, [], state)
-    assert sorted(p.name for p in (out / "audio").iterdir()) == ["a.wav"]
+    assert sorted(p.name for p in (out / "audio").iterdir()) == ["a.wav", "users.wav"]
     np.testing.assert_array_equal(read_audio(out / "audio/a.wav", 16000), np.full(100, 0.5, np.float32))
 
 

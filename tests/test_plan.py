@@ -56,6 +56,12 @@ def test_dry_run_plans_every_stage_and_writes_nothing_but_the_plan(tmp_path, fas
     assert plan["peak_memory"]["process_peak_resident_mib"] > 0 and plan["disk_bytes"]["total_estimate"] > 0 and plan["fresh_run"]
     printed = " ".join(result.output.split())
     assert "estimated seconds per stage" in printed and "(dry run: nothing written)" in printed and "12 clips in round 0" in printed
+    written = plan_path.read_text()
+    base = ["augment", str(data), "--where", "split=train", "--n", "6", "--out", str(out), "--plan-json", str(plan_path)]
+    for extra, message in ((["--dry-run"], "exists and is never overwritten"), ([], "written by a dry run only: add --dry-run")):
+        again = CliRunner().invoke(app, base + extra)
+        assert again.exit_code == 2 and message in " ".join(again.output.split())
+    assert plan_path.read_text() == written and not out.exists()
 
 
 def test_a_folder_the_run_would_refuse_is_a_warning_not_a_write(tmp_path, fast_models):

@@ -26,7 +26,7 @@ Where = Annotated[Optional[list[str]], typer.Option(help="train pool filter COLU
 FewShotN = Annotated[Optional[int], typer.Option(help="few-shot size (paper rule per class; same split as evaluate)")]
 ConfigFile = Annotated[Optional[Path], typer.Option(help="YAML with any setting (see --print-config); flags override it")]
 PrintConfig = Annotated[bool, typer.Option("--print-config", help="print the resolved settings as YAML and exit")]
-Force = Annotated[bool, typer.Option("--force", help="also write into a non-empty folder Synthio did not make, or one inside the input folder (never the input folder itself)")]
+Force = Annotated[bool, typer.Option("--force", help="also write beside the files of a non-empty folder Synthio did not make (never over them), or into one inside the input folder (never the input folder itself)")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="skip unusable rows and list them instead of stopping")]
 
 METHODS_HELP = (
@@ -166,9 +166,9 @@ def validate(
 @command()
 def example(
     out: Annotated[Path, typer.Argument(help="folder to write the example audiofolder into")],
-    clips_per_class: Annotated[int, typer.Option(help="train clips per class (test gets half as many)")] = 40,
-    seconds: Annotated[float, typer.Option(help="clip length")] = 2.0,
-    sample_rate: Annotated[int, typer.Option(help="sample rate of the written files")] = 16000,
+    clips_per_class: Annotated[int, typer.Option(min=1, help="train clips per class (test gets half as many)")] = 40,
+    seconds: Annotated[float, typer.Option(min=0.01, max=600.0, help="clip length")] = 2.0,
+    sample_rate: Annotated[int, typer.Option(min=1000, help="sample rate of the written files")] = 16000,
     seed: Annotated[int, typer.Option(help="random seed")] = 0,
     force: Force = False,
 ) -> None:
@@ -280,6 +280,7 @@ def align(
     steps: Annotated[Optional[int], typer.Option(help="optimiser steps")] = None,
     config: ConfigFile = None,
     print_config: PrintConfig = False,
+    skip_bad: SkipBad = False,
     force: Force = False,
 ) -> None:
     """Align the text-to-audio model to a few-shot split with Diffusion-DPO (or ERM) on LoRA.
@@ -290,7 +291,7 @@ def align(
     from synthio.align.run import AlignConfig, align_dataset
     from synthio.config import load_config
 
-    overrides = dict(data_dir=data_dir, out=out, where=where, n=n, seed=seed)
+    overrides = dict(data_dir=data_dir, out=out, where=where, n=n, seed=seed, skip_bad=skip_bad or None)
     train_changes = {k: v for k, v in dict(objective=objective, steps=steps).items() if v is not None}
     if train_changes:
         overrides["train"] = {**load_config(AlignConfig, config, overrides).train.model_dump(), **train_changes}
@@ -315,6 +316,7 @@ def augment(
     no_verdict: Annotated[bool, typer.Option("--no-verdict", help="skip the closing verdict (the CNN trained with and without the kept clips, 2 x 3 trainings, tested on held-out real clips of the pool)")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan (stages, clips, LLM calls, estimated seconds from a short timing probe, peak memory, disk) and write nothing")] = False,
     plan_json: Annotated[Optional[Path], typer.Option(help="with --dry-run: also write the plan to this JSON file")] = None,
+    skip_bad: SkipBad = False,
     config: ConfigFile = None,
     print_config: PrintConfig = False,
     force: Force = False,
@@ -332,9 +334,13 @@ def augment(
         parsed_threshold = threshold if threshold in (None, "auto") else float(threshold)
     except ValueError:
         _fail(ValueError(f"--threshold {threshold!r}: give a number such as 0.85, or auto"))
-    overrides = dict(data_dir=data_dir, out=out, where=where, n=n, factor=factor, seed=seed, threshold=parsed_threshold, executor=executor, ray_address=ray_address, verdict=False if no_verdict else None)
+    overrides = dict(data_dir=data_dir, out=out, where=where, n=n, factor=factor, seed=seed, threshold=parsed_threshold, executor=executor, ray_address=ray_address, verdict=False if no_verdict else None, skip_bad=skip_bad or None)
     if print_config:
         return _print_config(AugmentConfig, config, overrides)
+    if plan_json and not dry_run:
+        _fail(ValueError(f"--plan-json {plan_json} is written by a dry run only: add --dry-run"))
+    if plan_json and plan_json.exists():
+        _fail(ValueError(f"--plan-json {plan_json} exists and is never overwritten: name a new file"))
     if dry_run:
         from synthio.config import load_config
         from synthio.plan import plan_augment, print_plan, write_plan_json
@@ -382,6 +388,7 @@ def zeroshot(
     clap: Annotated[Optional[Path], typer.Option(help="a tiny-CLAP model folder (default: the embedded one)")] = None,
     config: Annotated[Optional[Path], typer.Option(help="YAML with a clap: backend section (instead of --clap)")] = None,
     skip_bad: SkipBad = False,
+    force: Force = False,
 ) -> None:
     """Zero-shot accuracy with prompts "Sound of a {label}": writes OUT/zeroshot.json = {accuracy, per_class}."""
     from synthio.backends import BackendsConfig, load_clap
@@ -389,7 +396,7 @@ def zeroshot(
     from synthio.clap.zeroshot import zero_shot_folder
 
     scorer = TinyClap.load(clap) if clap else load_clap(BackendsConfig.from_yaml(config).clap)
-    result = zero_shot_folder(scorer, data_dir, where, out, skip_bad)
+    result = zero_shot_folder(scorer, data_dir, where, out, skip_bad, force=force)
     console.print(f"zero-shot accuracy {result['accuracy']:.3f} on {result['num_clips']} clips ({scorer.name}); wrote {out / 'zeroshot.json'}")
 
 

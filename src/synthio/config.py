@@ -45,7 +45,17 @@ def load_config(model: type[M], path: str | Path | None = None, overrides: dict[
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        raise ConfigError(f"invalid settings (from {source}):\n{error}") from None
+        raise ConfigError(f"invalid settings (from {source}):\n" + "\n".join(describe_errors(error))) from None
+
+
+def describe_errors(error: ValidationError) -> list[str]:
+    """One line per problem: the setting's dotted name, what is wrong and the value given ("seconds: Input should be greater than 0 (got 0.0)")."""
+    lines = []
+    for problem in error.errors(include_url=False):
+        name = ".".join(str(part) for part in problem["loc"]) or "settings"
+        given = "" if problem["type"] == "missing" else f" (got {problem['input']!r})"
+        lines.append(f"  {name}: {problem['msg']}{given}")
+    return lines
 
 
 def _model_of(annotation) -> type[BaseModel] | None:

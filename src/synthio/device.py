@@ -6,12 +6,22 @@ takes them; code that needs a ``torch.device`` wraps the string.
 
 from __future__ import annotations
 
+import re
+
 import torch
+
+from synthio.errors import SynthioError
 
 
 def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when present, else ``cpu``; any other name unchanged."""
-    return ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+    """``auto`` -> ``cuda`` when present, else ``cpu``; ``cpu``, ``cuda`` and ``cuda:N`` unchanged, refused with the fix when this torch has no CUDA."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise SynthioError(f"device {device!r}: use auto, cpu, cuda or cuda:N")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise SynthioError(f"device {device!r}: this torch build sees no CUDA GPU (torch.cuda.is_available() is False); use cpu or auto")
+    return device
 
 
 def default_dtype(device: str) -> torch.dtype:

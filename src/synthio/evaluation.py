@@ -25,7 +25,7 @@ from synthio.dataset import LABEL_SEPARATOR, Clip, LabelledParts, Problem, is_mu
 from synthio.outdir import OutputFolderError, claim_output, file_digest, fingerprint
 from synthio.progress import console, say, track
 from synthio.split import FewShotSplit, check_n, few_shot_split
-from synthio.train.classic import augmented_copies, get_method
+from synthio.train.classic import CLASSIC_METHODS, augmented_copies, get_method
 from synthio.train.classifiers import CLASSIFIERS, build_classifier
 from synthio.train.trainer import (
     TrainConfig,
@@ -68,8 +68,8 @@ class EvaluateConfig(BaseModel):
     val_group: str | None = Field(None, description="column naming each clip's source (e.g. freesound_id): no validation clip shares one with a train clip")
     classifier: Literal[CLASSIFIERS] = "cnn"
     classifier_path: Path | None = Field(None, description="ast: checkpoint folder or config.json; cnn-pretrained, clap-probe: tiny-CLAP model folder (default: shipped)")
-    sample_rate: int = 16000
-    seconds: float | None = Field(None, description="clip length for the classifier (default: 95th percentile of the pool, up to 10 s)")
+    sample_rate: int = Field(16000, gt=0)
+    seconds: float | None = Field(None, gt=0, allow_inf_nan=False, description="clip length for the classifier (default: 95th percentile of the pool, up to 10 s)")
     copies: int = Field(4, ge=1, description="augmented copies per real clip for waveform methods")
     extra_train: list[Path] = Field(default_factory=list, description="audiofolders whose rows are added as method extra:NAME")
     factor: list[Annotated[int, Field(ge=1, le=64)]] = Field(default_factory=lambda: [4], description="synthetic (and retrieved) clips per real clip; several = a sweep, methods named NAME@Kx")
@@ -92,9 +92,9 @@ class EvaluateConfig(BaseModel):
     @field_validator("methods")
     @classmethod
     def _known_methods(cls, methods: list[str]) -> list[str]:
-        for name in methods:
-            if name not in SYNTHETIC_METHODS and name != RETRIEVAL:
-                get_method(name)
+        unknown = [name for name in methods if name not in SYNTHETIC_METHODS and name != RETRIEVAL and name not in CLASSIC_METHODS]
+        if unknown:
+            raise ValueError(f"unknown method(s) {', '.join(map(repr, unknown))}; choose from {', '.join([*CLASSIC_METHODS, *SYNTHETIC_METHODS, RETRIEVAL])}")
         return methods
 
     @field_validator("n", "seeds", "methods")
@@ -196,7 +196,7 @@ def evaluate(config: EvaluateConfig, force: bool = False) -> dict:
     """Run every (n, seed, method) not yet in ``OUT/results.json`` (OUT claimed and locked, see ``synthio.outdir``); return the results dict."""
     config.check()
     inputs = (config.data_dir, *config.extra_train, *([config.retrieval_pool] if config.retrieval_pool else []))
-    with claim_output(config.out, "evaluate", config.output_settings(), inputs=inputs, force=force):
+    with claim_output(config.out, "evaluate", config.output_settings(), inputs=inputs, force=force, outputs=("results.json", "summary.md", "summary.png", "report", "synthetic")):
         return run_evaluation(config)
 
 

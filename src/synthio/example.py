@@ -87,7 +87,7 @@ def synthesize(label: str, seconds: float, sample_rate: int, seed: int) -> np.nd
 def write_example(out: str | Path, clips_per_class: int = 40, seconds: float = 2.0, sample_rate: int = 16000, seed: int = 0, force: bool = False) -> Path:
     """Write ``out/metadata.csv`` and the clips; ``clips_per_class`` train and half as many test clips per class (``out`` claimed as in ``synthio.outdir``)."""
     settings = {"clips_per_class": clips_per_class, "seconds": seconds, "sample_rate": sample_rate, "seed": seed}
-    with claim_output(out, "example", settings, force=force):
+    with claim_output(out, "example", settings, force=force, outputs=("metadata.csv", "train", "test")):
         return _write_clips(Path(out), clips_per_class, seconds, sample_rate, seed)
 
 

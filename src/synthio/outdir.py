@@ -1,10 +1,15 @@
 """Output folders that never destroy a user's files: refused when unsafe, fingerprinted, locked.
 
 Every command that writes a folder (``augment``, ``evaluate``, ``align``, ``generate``,
-``example``) claims it first. A claim refuses an ``--out`` that is a file, the input folder, or
-inside it, or a non-empty folder that Synthio did not make (``force`` overrides the last two);
+``example``, ``prepare``, ``zeroshot``, ``corpus build``) claims it first. A claim refuses an
+``--out`` that is a file, the input folder, or inside it, or a non-empty folder that Synthio did
+not make (``force`` overrides the last two). ``force`` lets a run write *beside* a user's files,
+never over them: a folder Synthio did not make is still refused when it already holds one of the
+names the command writes (``outputs``: names or glob patterns at the folder's top level);
 records the command and the settings that shape the output in ``OUT/.synthio.json`` and refuses
-a later run with other settings (resuming one run's output with another's settings mixes them),
+a later run with other settings (resuming one run's output with another's settings mixes them)
+once the folder holds a file but that record (a run refused on bad input leaves only the record
+and empty folders, and the corrected command may then take the folder),
 except that a folder an older version wrote may lack settings added since (``added_later``) while
 they are set to what came before; and holds an exclusive ``flock`` on ``OUT/.synthio.lock`` for
 as long as the run lasts, so two runs can never write one folder at once. The operating system
@@ -67,7 +72,14 @@ def _changed(old: dict, new: dict) -> str:
     return "; ".join(f"{k}: {json.dumps(old.get(k), default=str)} -> {json.dumps(new.get(k), default=str)}" for k in keys[:6]) + (" ..." if len(keys) > 6 else "")
 
 
-def check_output(out: Path, command: str, settings: dict[str, Any], inputs: tuple[Path, ...] = (), force: bool = False, added_later: dict | None = None) -> dict[str, Any]:
+def holds_output(out: Path) -> bool:
+    """Whether ``out`` holds any file but its record and lock (empty folders do not count)."""
+    return any(p.is_file() and (p.parent != out or p.name not in (MARKER, LOCK)) for p in out.rglob("*"))
+
+
+def check_output(
+    out: Path, command: str, settings: dict[str, Any], inputs: tuple[Path, ...] = (), force: bool = False, added_later: dict | None = None, outputs: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Raise ``OutputFolderError`` unless ``out`` may receive this run's files (see the module docstring); the settings to record, as the folder's older version recorded them."""
     if out.exists() and not out.is_dir():
         raise OutputFolderError(f"--out {out} is a file, not a folder: name a folder")
@@ -87,24 +99,29 @@ def check_output(out: Path, command: str, settings: dict[str, Any], inputs: tupl
         if recorded.get("command") != command:
             raise OutputFolderError(f"{out} holds the output of `synthio {recorded.get('command')}`, not `synthio {command}`; name another folder")
         settings = as_recorded(settings, recorded.get("settings", {}), added_later or {})
-        if recorded.get("fingerprint") != fingerprint(settings):
+        if recorded.get("fingerprint") != fingerprint(settings) and holds_output(out):
             raise OutputFolderError(
                 f"{out} holds a `synthio {command}` run made with other settings ({_changed(recorded.get('settings', {}), settings)}); "
                 f"rerun with the same settings to resume it, or name another --out, or delete {out} to start afresh"
             )
         return settings
-    if out.is_dir() and any(p.name != LOCK for p in out.iterdir()) and not force:
-        raise OutputFolderError(f"{out} is not empty and was not written by Synthio; name an empty or new folder (or pass --force to write into it)")
+    if out.is_dir() and any(p.name != LOCK for p in out.iterdir()):
+        if not force:
+            raise OutputFolderError(f"{out} is not empty and was not written by Synthio; name an empty or new folder (or pass --force to write beside its files)")
+        taken = sorted({p.name for pattern in outputs for p in out.glob(pattern)})
+        if taken:
+            shown = ", ".join(taken[:5]) + (f" and {len(taken) - 5} more" if len(taken) > 5 else "")
+            raise OutputFolderError(f"{out} was not written by Synthio and holds {shown}, which `synthio {command}` would replace; --force never overwrites a user's files: move them away or name another folder")
     return settings
 
 
 @contextmanager
 def claim_output(
-    out: str | Path, command: str, settings: dict[str, Any], inputs: tuple[Path, ...] = (), force: bool = False, added_later: dict | None = None
+    out: str | Path, command: str, settings: dict[str, Any], inputs: tuple[Path, ...] = (), force: bool = False, added_later: dict | None = None, outputs: tuple[str, ...] = ()
 ) -> Iterator[Path]:
     """Check ``out`` (``check_output``), lock it for the duration of the block and record the run's settings in it (as an older version recorded them, when it wrote the folder)."""
     out = Path(out)
-    check_output(out, command, settings, inputs, force, added_later)
+    check_output(out, command, settings, inputs, force, added_later, outputs)
     try:
         out.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
@@ -115,7 +132,7 @@ def claim_output(
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise OutputFolderError(f"another synthio run is writing {out}; wait for it to finish or name another --out") from None
-        settings = check_output(out, command, settings, inputs, force, added_later)
+        settings = check_output(out, command, settings, inputs, force, added_later, outputs)
         write_text_atomic(out / MARKER, json.dumps({"command": command, "fingerprint": fingerprint(settings), "settings": settings}, indent=2, default=str))
         yield out
     finally:

@@ -46,6 +46,7 @@ SEED_STRIDE = 1_000_003
 THRESHOLD_RANGE = {"score": (0.0, 1.0), "margin": (-2.0, 2.0)}
 MAX_FACTOR = 64
 EXECUTOR_SETTINGS = ("executor", "ray_address", "ray_actors", "ray_cpus_per_actor", "ray_gpus_per_actor")
+AUGMENT_OUTPUTS = ("metadata.csv", "manifest.jsonl", "run.json", "quality.json", "audio", "work", "report", ".report.tmp")
 
 
 def clip_seed(seed: int, index: int, slot: int, round_: int) -> int:
@@ -125,7 +126,7 @@ def augment_dataset(config: AugmentConfig, force: bool = False) -> dict:
     config.check()
     if config.executor == "ray":
         import_ray()  # before the output folder is claimed, so a missing Ray leaves no folder behind
-    with claim_output(config.out, "augment", config.output_settings(), inputs=(config.data_dir,), force=force, added_later=config.added_later()), open_executor(
+    with claim_output(config.out, "augment", config.output_settings(), inputs=(config.data_dir,), force=force, added_later=config.added_later(), outputs=AUGMENT_OUTPUTS), open_executor(
         config.executor, lambda: model_recipes(config), config.ray_address, config.ray_actors, config.ray_cpus_per_actor, config.ray_gpus_per_actor
     ) as executor:
         return run_pipeline(config, executor)
@@ -161,11 +162,11 @@ def run_pipeline(config: AugmentConfig, executor: Executor | None = None) -> dic
     """The stages in order, each skipped when its result exists."""
     out, work = config.out, config.out / "work"
     work.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(work / "config.json", config.model_dump_json(indent=2))
     stages = Stages(work / "timings.json")
     t2a = load_t2a(config.t2a)
     clap = load_clap(config.clap)
     pool, few_shot = stages.run("split", lambda: config.load_pool(t2a.sample_rate))
+    write_text_atomic(work / "config.json", config.model_dump_json(indent=2))  # after the data proved usable: a refused run leaves no file to block its corrected rerun
     clips = [pool[i] for i in few_shot]
     if config.align != "none":
         from synthio.align.run import hold_out
@@ -430,14 +431,15 @@ def rejected_by_rule(rows: list[dict], thresholds: dict[str, float]) -> dict[str
 
 
 def write_output(out: Path, work: Path, clips: list[Clip], state: dict[str, dict]) -> None:
-    """Copy kept clips to ``OUT/audio`` (replacing any older file of the same name, removing files no longer kept), then write ``metadata.csv`` and ``manifest.jsonl`` atomically."""
+    """Copy kept clips to ``OUT/audio`` (replacing any older file of the same name, removing the run's own clips no longer kept, never another file), then write ``metadata.csv`` and ``manifest.jsonl`` atomically."""
     kept = [row for row in state.values() if row.get("kept")]
     multi_label = is_multi_label_clips(clips)
     label_column = LABELS_COLUMN if multi_label else "label"
     (out / "audio").mkdir(parents=True, exist_ok=True)
     names = {Path(row["file"]).name for row in kept}
-    for stale in (out / "audio").iterdir():
-        if stale.name not in names:
+    for row in state.values():
+        stale = out / "audio" / Path(row["file"]).name
+        if stale.name not in names and stale.is_file():
             stale.unlink()
     for row in kept:
         write_atomic(out / "audio" / Path(row["file"]).name, lambda tmp: shutil.copyfile(work / row["file"], tmp))

@@ -12,6 +12,9 @@ from synthio.atomic import write_text_atomic
 from synthio.clap.base import AudioTextScorer, template_prompt
 from synthio.dataset import Clip, load_selection, parse_where
 from synthio.errors import SynthioError
+from synthio.outdir import check_output, claim_output
+
+RESULT = "zeroshot.json"
 
 
 def zero_shot(scorer: AudioTextScorer, clips: list[Clip], labels: list[str]) -> dict:
@@ -32,10 +35,15 @@ def zero_shot(scorer: AudioTextScorer, clips: list[Clip], labels: list[str]) -> 
     return {"accuracy": float((predictions == truth).mean()), "per_class": per_class, "num_clips": len(clips)}
 
 
-def zero_shot_folder(scorer: AudioTextScorer, data_dir: str | Path, where: list[str] | None, out: str | Path, skip_bad: bool = False, sample_rate: int = 16000) -> dict:
-    """``zero_shot`` over the selected rows of a folder, written to ``OUT/zeroshot.json`` (with the scorer and the skipped rows)."""
+def zero_shot_folder(
+    scorer: AudioTextScorer, data_dir: str | Path, where: list[str] | None, out: str | Path, skip_bad: bool = False, sample_rate: int = 16000, force: bool = False
+) -> dict:
+    """``zero_shot`` over the selected rows of a folder, written to ``OUT/zeroshot.json`` (with the scorer and the skipped rows); ``out`` claimed as in ``synthio.outdir``."""
+    settings = {"data_dir": str(Path(data_dir).resolve()), "where": where or [], "scorer": scorer.name, "skip_bad": skip_bad, "sample_rate": sample_rate}
+    check_output(Path(out), "zeroshot", settings, inputs=(Path(data_dir),), force=force, outputs=(RESULT,))
     clips, problems = load_selection(data_dir, parse_where(where), sample_rate, skip_bad)
     result = zero_shot(scorer, clips, sorted({c.label for c in clips}))
     result.update(scorer=scorer.name, skipped=[str(p) for p in problems])
-    write_text_atomic(Path(out) / "zeroshot.json", json.dumps(result, indent=2))
+    with claim_output(out, "zeroshot", settings, inputs=(Path(data_dir),), force=force, outputs=(RESULT,)) as folder:
+        write_text_atomic(folder / RESULT, json.dumps(result, indent=2))
     return result

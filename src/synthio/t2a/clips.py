@@ -21,7 +21,7 @@ def write_clips(t2a: TextToAudio, prompt: str, num: int, seconds: float, seed: i
     """
     out = Path(out)
     settings = {"prompt": prompt, "seconds": seconds, "steps": steps, "guidance": guidance, "model": t2a.name, "sample_rate": t2a.sample_rate}
-    with claim_output(out, "generate", settings, force=force):
+    with claim_output(out, "generate", settings, force=force, outputs=(MANIFEST, "clip_*.wav")):
         waves = t2a.sample([prompt] * num, [seconds] * num, steps, guidance, [seed + k for k in range(num)])
         manifest = out / MANIFEST
         rows = {row["file_name"]: row for row in map(json.loads, manifest.read_text().splitlines())} if manifest.exists() else {}

@@ -126,3 +126,17 @@ def test_total_distinct_captions_count_each_caption_once_across_sources(tmp_path
     captions = [json.loads(line)["caption"] for name in ("one", "two") for line in (tmp_path / f"{name}.rows.jsonl").read_text().splitlines()]
     assert len(captions) == 3 and stats["one"]["distinct_captions"] == 1 and stats["two"]["distinct_captions"] == 1
     assert stats["total"]["distinct_captions"] == len(set(captions)) == 1 and stats["total"]["clips"] == 3
+
+
+def test_a_datasets_folder_or_a_corpus_of_no_clips_is_refused_and_left_as_it_was(tmp_path):
+    from synthio.errors import SynthioError
+
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    (dataset / "metadata.csv").write_text("file_name,label\na.wav,dog\n")
+    with pytest.raises(SynthioError, match="metadata.csv that `synthio corpus build` did not write"):
+        build_corpus([Fake()], dataset)
+    assert (dataset / "metadata.csv").read_text() == "file_name,label\na.wav,dog\n" and sorted(p.name for p in dataset.iterdir()) == ["metadata.csv"]
+    with pytest.raises(SynthioError, match="no clips: none of the sources missing could be built"):
+        build_corpus([Missing()], tmp_path / "empty")
+    assert not (tmp_path / "empty" / "metadata.csv").exists()

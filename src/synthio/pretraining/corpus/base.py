@@ -27,6 +27,7 @@ from synthio.atomic import write_text_atomic
 from synthio.audio import fit_duration, write_audio
 from synthio.caption.descriptors import compute_descriptors, describe
 from synthio.dataset import DatasetError, Problem, decode_rows, read_metadata
+from synthio.errors import SynthioError
 from synthio.progress import console, say, track
 
 
@@ -151,6 +152,8 @@ def corpus_stats(sources: list[Source], out: str | Path) -> dict[str, dict]:
 def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 16000, max_seconds: float = 4.0) -> Path:
     """Build every available source (skipping finished ones), then write ``metadata.csv`` and ``corpus_stats.json``."""
     out = Path(out)
+    if (out / "metadata.csv").exists() and not any(out.glob("*.rows.jsonl")):
+        raise SynthioError(f"{out} holds a metadata.csv that `synthio corpus build` did not write (a dataset?); name another folder for the corpus")
     out.mkdir(parents=True, exist_ok=True)
     line = install_line(sources)
     if line:
@@ -166,6 +169,8 @@ def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 1600
         count = build_source(source, out, sample_rate, max_seconds)
         console.print(f"{source.name}: {count} clips")
     rows = [r for source in sources for r in _read_rows(out / f"{source.name}.rows.jsonl")]
+    if not rows:
+        raise SynthioError(f"no clips: none of the sources {', '.join(s.name for s in sources)} could be built (see the lines above); nothing written to {out / 'metadata.csv'}")
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=["file_name", "label", "caption", "source"], extrasaction="ignore")
     writer.writeheader()
