@@ -94,6 +94,9 @@ def test_generate_writes_clips_and_manifest(tmp_path):
     assert longer.exit_code == 0 and all(len(read_audio(p, 16000)) == 19200 for p in (tmp_path / "long").glob("*.wav"))
     empty = runner.invoke(app, [*args[:6], "0", *args[7:]])
     assert empty.exit_code == 2 and "--seconds" in empty.output
+    for change, message in ((["--prompt", " "], "--prompt is empty"), (["--guidance", "nan"], "give a finite number"), (["--model", str(tmp_path)], "has no config.json"), (["--config", "c.yaml"], "give one")):
+        refused = runner.invoke(app, [*args[:-2], *change, "--out", str(tmp_path / "refused")])
+        assert refused.exit_code == 2 and message in " ".join(refused.output.split()) and not (tmp_path / "refused").exists()
 
 
 def test_augment_and_align_print_their_config_and_reject_bad_settings(tmp_path, folder):
@@ -121,6 +124,9 @@ def test_validate_without_filters_checks_every_row_of_a_plain_folder(tmp_path):
     assert bad.exit_code == 1 and "high_1.wav: empty" in bad.output and "3 clips usable, 2 labels, 1 problem(s)" in bad.output
     part = runner.invoke(app, ["validate", str(broken_folder(tmp_path / "d")), "--train-where", "split=train"])
     assert part.exit_code == 1 and "5 clips usable, 2 labels, 4 problem(s)" in part.output
+    (root / "metadata.csv").write_text("file_name,label\n")
+    empty = runner.invoke(app, ["validate", str(root)])
+    assert empty.exit_code == 1 and "0 clips usable, 0 labels, 0 problem(s)" in empty.output
 
 
 def test_validate_refuses_files_outside_the_folder_unless_allowed(tmp_path):

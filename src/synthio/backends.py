@@ -123,12 +123,13 @@ EXAMPLE_LINES = {
 }
 
 
-def _require(path: Path | None, marker: str, what: str) -> Path:
+def require_folder(path: Path | None, marker: str, what: str) -> Path:
+    """``path`` when it is a folder holding ``marker``, else ``BackendUnavailable`` saying what to put there."""
     if path is None:
         raise BackendUnavailable(f"{what} needs `path:` (a local folder holding {marker})")
     path = Path(path)
     if not (path / marker).exists():
-        raise BackendUnavailable(f"{path} has no {marker}: save {what} there once (e.g. save_pretrained) and point `path:` at it")
+        raise BackendUnavailable(f"{path} has no {marker}, so it does not hold {what}: save one there (e.g. save_pretrained) or point at the folder that holds it")
     return path
 
 
@@ -139,11 +140,11 @@ def load_t2a(spec: T2ASpec):
     if spec.backend == "stable-audio":
         from synthio.t2a.stable_audio import StableAudioT2A
 
-        return StableAudioT2A.from_pretrained(_require(spec.path, "model_index.json", "a StableAudioPipeline"), device=resolve_device(spec.device), sampler=spec.sampler, steps=spec.steps)
+        return StableAudioT2A.from_pretrained(require_folder(spec.path, "model_index.json", "a StableAudioPipeline"), device=resolve_device(spec.device), sampler=spec.sampler, steps=spec.steps)
     if spec.backend == "audioldm2":
         from synthio.t2a.audioldm2 import AudioLDM2T2A
 
-        return AudioLDM2T2A.from_pretrained(_require(spec.path, "model_index.json", "an AudioLDM2Pipeline"), device=resolve_device(spec.device), sampler=spec.sampler, steps=spec.steps)
+        return AudioLDM2T2A.from_pretrained(require_folder(spec.path, "model_index.json", "an AudioLDM2Pipeline"), device=resolve_device(spec.device), sampler=spec.sampler, steps=spec.steps)
     if spec.sampler is not None or spec.steps is not None:
         raise BackendUnavailable("t2a sampler and steps are settings of stable-audio and audioldm2; the embedded T2A has one sampler and takes sample_steps")
     from synthio.t2a.tiny import TinyT2A
@@ -183,7 +184,7 @@ def load_clap(spec: ClapSpec):
     if spec.backend == "transformers":
         from synthio.clap.transformers_clap import TransformersClap
 
-        return TransformersClap.from_pretrained(_require(spec.path, "config.json", "a ClapModel"), device=resolve_device(spec.device))
+        return TransformersClap.from_pretrained(require_folder(spec.path, "config.json", "a ClapModel"), device=resolve_device(spec.device))
     from synthio.clap.tiny import TinyClap
     from synthio.weights import shipped
 
@@ -205,7 +206,7 @@ def load_llm(spec: LLMSpec):
         llm = _openai_llm(spec)
     elif spec.backend == "transformers":
         marker = spec.gguf_file or "config.json"
-        llm = TransformersLLM(_require(spec.path, marker, "a causal LM"), gguf_file=spec.gguf_file, device=resolve_device(spec.device))
+        llm = TransformersLLM(require_folder(spec.path, marker, "a causal LM"), gguf_file=spec.gguf_file, device=resolve_device(spec.device))
     else:
         from synthio.llm.base import LLMError
 
@@ -252,7 +253,7 @@ def load_captioner(spec: CaptionerSpec):
     if spec.backend == "transformers":
         from synthio.caption.transformers_captioner import TransformersCaptioner
 
-        return TransformersCaptioner(_require(spec.path, "config.json", "a speech-seq2seq captioner"), device=resolve_device(spec.device))
+        return TransformersCaptioner(require_folder(spec.path, "config.json", "a speech-seq2seq captioner"), device=resolve_device(spec.device))
     from synthio.caption.base import DescriptorCaptioner
 
     return DescriptorCaptioner()
@@ -264,7 +265,7 @@ def load_classifier_check(spec: ClassifierSpec) -> str:
         path = Path(spec.path) if spec.path else None
         if path is not None and path.is_file():
             return f"AST from config {path}"
-        return f"AST checkpoint {_require(path, 'config.json', 'an ASTForAudioClassification checkpoint')}"
+        return f"AST checkpoint {require_folder(path, 'config.json', 'an ASTForAudioClassification checkpoint')}"
     if spec.backend in ("clap-probe", "cnn-pretrained"):
         from synthio.train.classifiers import tiny_clap_folder
 
@@ -338,7 +339,7 @@ def _check_files(protocol: str, spec) -> str:
 
         return f"{LOADERS[protocol](spec).name}, weights in {WEIGHTS}"
     marker = "model_index.json" if protocol == "t2a" else (spec.gguf_file or "config.json") if protocol == "llm" else "config.json"
-    return f"weights found at {_require(spec.path, marker, protocol + ' weights')}"
+    return f"weights found at {require_folder(spec.path, marker, protocol + ' weights')}"
 
 
 def environment() -> dict[str, str]:

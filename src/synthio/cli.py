@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -144,22 +145,24 @@ def validate(
     data_dir: Annotated[Path, typer.Argument(help="audiofolder with metadata.csv")],
     train_where: Annotated[Optional[list[str]], typer.Option(help="train part filter COLUMN=V[,V2] (alone: check only that part)")] = None,
     test_where: Annotated[Optional[list[str]], typer.Option(help="test part filter COLUMN=V[,V2] (with --train-where: check both parts)")] = None,
-    sample_rate: Annotated[int, typer.Option(help="rate the audio is decoded at")] = 16000,
+    sample_rate: Annotated[int, typer.Option(min=1000, help="rate the audio is decoded at")] = 16000,
     allow_outside: Annotated[bool, typer.Option("--allow-outside", help="accept file_name entries that lead outside DATA_DIR (absolute, .., symlinks)")] = False,
 ) -> None:
-    """Decode every row (or the selected parts) and list every problem at once (exit 1 if any)."""
+    """Decode every row (or the selected parts) and list every problem at once (exit 1 if any, or if no clip is usable)."""
     from synthio.dataset import load_parts, load_selection, parse_where
 
     if train_where and test_where:
         parts = load_parts(data_dir, parse_where(train_where), parse_where(test_where), sample_rate, skip_bad=True, allow_outside=allow_outside)
         problems, usable = parts.skipped, f"{len(parts.train)} train and {len(parts.test)} test clips usable, {len(parts.labels)} labels"
+        empty = not parts.train or not parts.test
     else:
         clips, problems = load_selection(data_dir, parse_where(train_where or test_where), sample_rate, skip_bad=True, allow_outside=allow_outside)
         usable = f"{len(clips)} clips usable, {len({label for c in clips for label in c.all_labels})} labels"
+        empty = not clips
     for problem in problems:
         say("bad", problem, style="red")
     console.print(f"{usable}, {len(problems)} problem(s)")
-    if problems:
+    if problems or empty:
         raise typer.Exit(code=1)
 
 
@@ -371,11 +374,17 @@ def generate(
     force: Force = False,
 ) -> None:
     """Generate NUM clips for one prompt: OUT/clip_KKK.wav and OUT/manifest.jsonl (one row per clip: prompt, seed, seconds)."""
-    from synthio.backends import BackendsConfig, load_t2a
+    from synthio.backends import BackendsConfig, load_t2a, require_folder
     from synthio.t2a.clips import write_clips
     from synthio.t2a.tiny import TinyT2A
 
-    t2a = TinyT2A.load(model) if model else load_t2a(BackendsConfig.from_yaml(config).t2a)
+    if not prompt.strip():
+        _fail(ValueError("--prompt is empty: describe the sound, e.g. 'Sound of a dog_bark'"))
+    if not math.isfinite(guidance):
+        _fail(ValueError(f"--guidance {guidance}: give a finite number (5 is the default)"))
+    if model and config:
+        _fail(ValueError("--model and --config both name the T2A: give one"))
+    t2a = TinyT2A.load(require_folder(model, "config.json", "a tiny-T2A model (TinyT2A.save)")) if model else load_t2a(BackendsConfig.from_yaml(config).t2a)
     rows = write_clips(t2a, prompt, num, seconds, seed, steps, guidance, out, force=force)
     console.print(f"wrote {num} clips to {out} ({len(rows)} in its manifest)")
 
@@ -391,11 +400,13 @@ def zeroshot(
     force: Force = False,
 ) -> None:
     """Zero-shot accuracy with prompts "Sound of a {label}": writes OUT/zeroshot.json = {accuracy, per_class}."""
-    from synthio.backends import BackendsConfig, load_clap
+    from synthio.backends import BackendsConfig, load_clap, require_folder
     from synthio.clap.tiny import TinyClap
     from synthio.clap.zeroshot import zero_shot_folder
 
-    scorer = TinyClap.load(clap) if clap else load_clap(BackendsConfig.from_yaml(config).clap)
+    if clap and config:
+        _fail(ValueError("--clap and --config both name the CLAP: give one"))
+    scorer = TinyClap.load(require_folder(clap, "config.json", "a tiny CLAP (save_tiny_clap)")) if clap else load_clap(BackendsConfig.from_yaml(config).clap)
     result = zero_shot_folder(scorer, data_dir, where, out, skip_bad, force=force)
     console.print(f"zero-shot accuracy {result['accuracy']:.3f} on {result['num_clips']} clips ({scorer.name}); wrote {out / 'zeroshot.json'}")
 

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from synthio.pretraining.corpus.base import CorpusItem, build_corpus, build_source, corpus_stats
+from synthio.pretraining.corpus.base import CorpusItem, build_corpus, build_source, corpus_stats, load_corpus
 
 
 class Fake:
@@ -140,3 +140,6 @@ def test_a_datasets_folder_or_a_corpus_of_no_clips_is_refused_and_left_as_it_was
     with pytest.raises(SynthioError, match="no clips: none of the sources missing could be built"):
         build_corpus([Missing()], tmp_path / "empty")
     assert not (tmp_path / "empty" / "metadata.csv").exists()
+    (tmp_path / "empty" / "metadata.csv").write_text("file_name,label,caption,source\n")
+    with pytest.raises(SynthioError, match="holds no usable clip.*synthio corpus build"):
+        load_corpus(tmp_path / "empty", 16000, 1.0)

@@ -198,6 +198,8 @@ def load_corpus(corpus: str | Path, sample_rate: int, seconds: float) -> tuple[l
     clips, problems = decode_rows(corpus, rows, sample_rate, "decoding corpus")
     for problem in problems:
         say("skipped", problem)
+    if not clips:
+        raise SynthioError(f"{corpus / 'metadata.csv'} holds no usable clip ({len(rows)} rows): build the corpus with `synthio corpus build {corpus}`")
     n = int(round(seconds * sample_rate))
     by_name = {r["file_name"]: r for r in rows}
     captions, labels = [by_name[c.file_name]["caption"] for c in clips], [c.label for c in clips]
