@@ -8,8 +8,9 @@ For one `synthio augment` output made with `filter: false` (every clip scored, n
    disagrees with the label it was generated for.
 2. Each rule's threshold is calibrated on the run's real few-shot clips exactly as `augment`
    does (`--percentile`, default the pipeline's 10): `score` (the release's CLAP score), `margin`
-   (cosine to the own label's text minus the best other label's) and `rank` (margin >= 0, no
-   calibration); `prototype` and `prototype-rank` the same with the labels' mean real-clip audio
+   (cosine to the own label's text minus the best other label's), `rank` (margin >= 0, no
+   calibration) and `class-margin` (the margin with one threshold per label, each calibrated on
+   that label's few-shot clips; the table shows their median); `prototype` and `prototype-rank` the same with the labels' mean real-clip audio
    embeddings in place of their texts (calibrated leave-one-out).
 3. Per rule: the share of generated clips kept, the wrong-label share among generated vs kept
    clips, the share of wrong-label clips rejected and of right-label clips kept (a rule that
@@ -79,12 +80,18 @@ def main() -> None:
     prototype_matches = {name: prototype_match(embeddings, audio["few_shot"], own["few_shot"], len(labels), leave_one_out=name == "few_shot") for name, embeddings in audio.items()}
     report = {"run": str(args.run), "judge": args.judge, "judge_test_accuracy": judge_accuracy, "judge_parts": {"pretrain": args.pretrain_where, "test": args.test_where}}
     report |= {"generated": len(manifest), "wrong_label_generated": float(wrong.mean()), "held_out_real": len(held_out), "rules": {}}
-    rules = [("score", text_matches, "score", None), ("margin", text_matches, "margin", None), ("rank", text_matches, "margin", 0.0), ("prototype", prototype_matches, "margin", None), ("prototype-rank", prototype_matches, "margin", 0.0)]
+    rules = [("score", text_matches, "score", None), ("margin", text_matches, "margin", None), ("rank", text_matches, "margin", 0.0), ("class-margin", text_matches, "margin", "per-class")]
+    rules += [("prototype", prototype_matches, "margin", None), ("prototype-rank", prototype_matches, "margin", 0.0)]
     for rule, matches, value_rule, fixed in rules:
         calibration = matches["few_shot"].values(own["few_shot"], value_rule).numpy()
-        threshold = fixed if fixed is not None else auto_threshold(calibration[~np.isnan(calibration)], args.percentile)
-        kept = matches["generated"].values(own["generated"], value_rule).numpy() >= threshold
-        real_kept = matches["held_out"].values(own["held_out"], value_rule).numpy() >= threshold
+        if fixed == "per-class":
+            per_label = np.array([auto_threshold(calibration[np.array(own["few_shot"]) == k], args.percentile) for k in range(len(labels))])
+            threshold, thresholds = float(np.median(per_label)), {name: per_label[np.array(own[name])] for name in own}
+        else:
+            threshold = fixed if fixed is not None else auto_threshold(calibration[~np.isnan(calibration)], args.percentile)
+            thresholds = {name: threshold for name in own}
+        kept = matches["generated"].values(own["generated"], value_rule).numpy() >= thresholds["generated"]
+        real_kept = matches["held_out"].values(own["held_out"], value_rule).numpy() >= thresholds["held_out"]
         report["rules"][rule] = {
             "threshold": threshold,
             "generated_kept": float(kept.mean()),
