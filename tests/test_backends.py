@@ -59,7 +59,7 @@ def test_configured_real_backends_load_from_local_folders(tmp_path):
     tiny_stable_audio_pipeline().save_pretrained(tmp_path / "sao")
     save_tiny_clap(tmp_path / "clap")
     path = tmp_path / "backends.yaml"
-    path.write_text(f"t2a: {{backend: stable-audio, path: {tmp_path / 'sao'}}}\nclap: {{backend: transformers, path: {tmp_path / 'clap'}}}\nunrelated: 1\n")
+    path.write_text(f"t2a: {{backend: stable-audio, path: {tmp_path / 'sao'}}}\nclap: {{backend: transformers, path: {tmp_path / 'clap'}}}\nfactor: 2\n")
     config = BackendsConfig.from_yaml(path)
     rows = rows_by_key(check_backends(config, load=True))
     assert rows[("t2a", "stable-audio")].status == "ready" and rows[("clap", "transformers")].status == "ready"
@@ -143,3 +143,17 @@ def test_doctor_exit_code(tmp_path, server, closed_port):
     unreachable.write_text("llm: {backend: openai, model: test-model, base_url: 'http://127.0.0.1:%d/v1'}\n" % closed_port)
     result = runner.invoke(app, ["doctor", "--config", str(unreachable)])
     assert result.exit_code == 1 and "Connection refused" in re.sub(r"[│\s]+", " ", result.output)  # the table may wrap the message
+
+
+def test_a_yaml_key_no_command_reads_is_refused_while_an_augment_configs_keys_pass(tmp_path):
+    from synthio.config import ConfigError
+
+    augment_yaml = tmp_path / "augment.yaml"
+    augment_yaml.write_text("factor: 2\nsteps: 100\nclap: {backend: embedded}\n")
+    assert BackendsConfig.from_yaml(augment_yaml).clap.backend == "embedded"
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("tt2a: {backend: embedded}\n")
+    with pytest.raises(ConfigError, match=r"typo.yaml: no Synthio command reads 'tt2a'; the backend sections are t2a, clap"):
+        BackendsConfig.from_yaml(typo)
+    result = CliRunner().invoke(app, ["doctor", "--config", str(typo)])
+    assert result.exit_code == 2 and "tt2a" in result.output

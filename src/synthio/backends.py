@@ -106,10 +106,21 @@ class BackendsConfig(PipelineBackends):
 
     @classmethod
     def from_yaml(cls, path: str | Path | None) -> BackendsConfig:
-        """The backend sections of any Synthio YAML (an ``augment`` config too); other top-level keys are not this model's business."""
-        from synthio.config import load_config
+        """The backend sections of any Synthio YAML (an ``augment`` config too); a top-level key that no Synthio command reads (a typo such as ``tt2a``) is an error."""
+        import yaml
 
-        return load_config(cls, path, sections_only=True)
+        from synthio.align.run import AlignConfig
+        from synthio.config import ConfigError, load_config
+        from synthio.evaluation import EvaluateConfig
+        from synthio.pipeline import AugmentConfig
+
+        config = load_config(cls, path, sections_only=True)
+        if path is not None:
+            known = {name for model in (cls, AugmentConfig, EvaluateConfig, AlignConfig) for name in model.model_fields}
+            unknown = sorted(set(yaml.safe_load(Path(path).read_text()) or {}) - known)
+            if unknown:
+                raise ConfigError(f"{path}: no Synthio command reads {', '.join(map(repr, unknown))}; the backend sections are {', '.join(cls.model_fields)}")
+        return config
 
 
 EXAMPLE_LINES = {
