@@ -1,7 +1,8 @@
 """Output folders that never destroy a user's files: refused when unsafe, fingerprinted, locked.
 
-Every command that writes a folder (``augment``, ``evaluate``, ``align``, ``generate``,
-``example``, ``prepare``, ``zeroshot``, ``corpus build``) claims it first. A claim refuses an
+Every command that writes a run folder (``augment``, ``evaluate``, ``align``, ``generate``,
+``example``, ``prepare``, ``zeroshot``) claims it first (``corpus build``, resumable across
+changing sources, has its own guard). A claim refuses an
 ``--out`` that is a file, the input folder, or inside it, or a non-empty folder that Synthio did
 not make (``force`` overrides the last two). ``force`` lets a run write *beside* a user's files,
 never over them: a folder Synthio did not make is still refused when it already holds one of the

@@ -40,10 +40,11 @@ def zero_shot_folder(
 ) -> dict:
     """``zero_shot`` over the selected rows of a folder, written to ``OUT/zeroshot.json`` (with the scorer and the skipped rows); ``out`` claimed as in ``synthio.outdir``."""
     settings = {"data_dir": str(Path(data_dir).resolve()), "where": where or [], "scorer": scorer.name, "skip_bad": skip_bad, "sample_rate": sample_rate}
-    check_output(Path(out), "zeroshot", settings, inputs=(Path(data_dir),), force=force, outputs=(RESULT,))
+    claim = {"command": "zeroshot", "settings": settings, "inputs": (Path(data_dir),), "force": force, "outputs": (RESULT,)}
+    check_output(Path(out), **claim)  # before the scoring, so a refused folder costs nothing
     clips, problems = load_selection(data_dir, parse_where(where), sample_rate, skip_bad)
     result = zero_shot(scorer, clips, sorted({c.label for c in clips}))
     result.update(scorer=scorer.name, skipped=[str(p) for p in problems])
-    with claim_output(out, "zeroshot", settings, inputs=(Path(data_dir),), force=force, outputs=(RESULT,)) as folder:
+    with claim_output(out, **claim) as folder:
         write_text_atomic(folder / RESULT, json.dumps(result, indent=2))
     return result
