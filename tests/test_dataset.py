@@ -55,6 +55,7 @@ def test_duplicates_unseen_labels_and_dead_classes_are_reported(tmp_path):
 
 def test_parse_where_and_select_errors(tmp_path):
     assert parse_where(["fold=1,2", "speaker=theo"]) == {"fold": {"1", "2"}, "speaker": {"theo"}}
+    assert parse_where(["label=rooster\\, loud,dog"]) == {"label": {"rooster, loud", "dog"}}
     with pytest.raises(ValueError, match="COLUMN=VALUE"):
         parse_where(["fold"])
     rows = [{"file_name": "a", "label": "x", "fold": "1"}]

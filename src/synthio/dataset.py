@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import errno
 import io
+import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -112,13 +113,13 @@ def row_target(row: dict[str, str]) -> str | tuple[str, ...]:
 
 
 def parse_where(expressions: list[str] | tuple[str, ...] | None) -> dict[str, set[str]]:
-    """Parse ``["fold=1,2", "speaker=theo"]`` into ``{"fold": {"1", "2"}, "speaker": {"theo"}}``."""
+    """Parse ``["fold=1,2", "speaker=theo"]`` into ``{"fold": {"1", "2"}, "speaker": {"theo"}}``; ``\\,`` is a comma inside a value (``label=rooster\\, loud``)."""
     where: dict[str, set[str]] = {}
     for expression in expressions or []:
         key, sep, values = expression.partition("=")
         if not sep or not key.strip() or not values.strip():
-            raise SelectionError(f"bad filter {expression!r}: write COLUMN=VALUE or COLUMN=V1,V2 (e.g. fold=3)")
-        where.setdefault(key.strip(), set()).update(v.strip() for v in values.split(","))
+            raise SelectionError(f"bad filter {expression!r}: write COLUMN=VALUE or COLUMN=V1,V2 (e.g. fold=3; \\, for a comma inside a value)")
+        where.setdefault(key.strip(), set()).update(v.replace("\\,", ",").strip() for v in re.split(r"(?<!\\),", values))
     return where
 
 
