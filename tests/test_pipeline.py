@@ -164,9 +164,11 @@ def test_out_equal_to_the_input_or_a_foreign_folder_is_refused_and_nothing_is_to
 def test_a_rerun_with_other_settings_or_beside_a_running_one_is_refused(data, tmp_path, monkeypatch):
     augment_child.patch(monkeypatch)
     config = augment_child.config(data, tmp_path / "out")
-    with claim_output(config.out, "augment", config.output_settings()):
+    with claim_output(config.out, "augment", config.output_settings()) as out:
         with pytest.raises(OutputFolderError, match="another synthio run is writing"):
             augment.augment_dataset(config)
+        (out / "work").mkdir()
+        (out / "work" / "config.json").write_text("{}")  # the run got past its data
     for change in ({"seed": 1}, {"n": 4}, {"factor": 2}):
         with pytest.raises(OutputFolderError, match=f"{next(iter(change))}: .* to start afresh"):
             augment.augment_dataset(config.model_copy(update=change))
@@ -277,8 +279,8 @@ def test_settings_added_later_left_at_what_came_before_resume_an_older_versions_
     older["t2a"] = {k: v for k, v in current["t2a"].items() if k not in {"sampler", "steps", "vocoder"}}
     older["align_train"] = {k: v for k, v in current["align_train"].items() if k not in added_train | {"gradient_checkpointing"}}
     assert added_train | {"gradient_checkpointing"} <= set(current["align_train"])
-    with claim_output(config.out, "augment", older):
-        pass
+    with claim_output(config.out, "augment", older) as out:
+        (out / "run.json").write_text("{}")
     check_output(config.out, "augment", current, added_later=config.added_later())
     changes = ({"init_strength": 0.5}, {"align_validation_clips": 4}, {"align_train": AlignTrainConfig(winner_loss_weight=1.0)},
                {"align_train": AlignTrainConfig(optimizer="adamw-8bit")}, {"align_train": AlignTrainConfig(mixed_precision="bf16")})
