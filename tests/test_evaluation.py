@@ -45,6 +45,18 @@ def test_runs_every_method_and_resumes(folder, tmp_path):
         evaluate(config(folder, out, steps=5))
 
 
+def test_force_writes_beside_copied_synthetic_runs_but_never_over_a_users_results(folder, tmp_path):
+    out = tmp_path / "out"
+    (out / "synthetic" / "synthio-x4-n6-s0").mkdir(parents=True)  # a run copied in to be resumed
+    assert [r["method"] for r in evaluate(config(folder, out, methods=["gold"]), force=True)["runs"]] == ["gold"]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "results.json").write_text("mine")
+    with pytest.raises(OutputFolderError, match="holds results.json, which `synthio evaluate` would replace"):
+        evaluate(config(folder, mine, methods=["gold"]), force=True)
+    assert (mine / "results.json").read_text() == "mine"
+
+
 def test_the_augment_config_is_fingerprinted_by_content_not_name(folder, tmp_path):
     yaml_file = tmp_path / "augment.yaml"
     yaml_file.write_text("threshold: 0.5\n")

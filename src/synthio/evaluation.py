@@ -196,7 +196,7 @@ def evaluate(config: EvaluateConfig, force: bool = False) -> dict:
     """Run every (n, seed, method) not yet in ``OUT/results.json`` (OUT claimed and locked, see ``synthio.outdir``); return the results dict."""
     config.check()
     inputs = (config.data_dir, *config.extra_train, *([config.retrieval_pool] if config.retrieval_pool else []))
-    with claim_output(config.out, "evaluate", config.output_settings(), inputs=inputs, force=force, outputs=("results.json", "summary.md", "summary.png", "report", "synthetic")):
+    with claim_output(config.out, "evaluate", config.output_settings(), inputs=inputs, force=force, outputs=("results.json", "summary.md", "summary.png", "report")):
         return run_evaluation(config)
 
 
