@@ -38,3 +38,11 @@ def test_invalid_values_read_one_line_each_with_the_setting_and_the_value_given(
         "  train_where: Input should be a valid list (got 'split=train')",
         "  seconds: Input should be greater than 0 (got 0.0)",
     ]
+
+
+def test_an_error_of_the_whole_settings_never_echoes_them(tmp_path):
+    from synthio.pipeline import AugmentConfig
+
+    with pytest.raises(ConfigError) as info:
+        load_config(AugmentConfig, None, {"data_dir": "d", "out": "o", "threshold": 5.0, "llm": {"backend": "openai", "base_url": "http://u:secret@h/v1", "model": "m"}})
+    assert str(info.value).splitlines()[1] == "  settings: Value error, threshold 5.0 is outside [0, 1], the range of the score rule" and "secret" not in str(info.value)

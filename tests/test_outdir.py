@@ -114,3 +114,18 @@ def test_a_folder_holding_only_a_refused_runs_record_takes_the_corrected_setting
         check_output(out, "evaluate", SETTINGS)
     with pytest.raises(OutputFolderError, match="synthio evaluate"):
         check_output(out, "augment", SETTINGS)
+
+
+def test_a_forced_folder_remembers_the_users_files_and_never_counts_them_as_the_runs(tmp_path):
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with claim_output(foreign, "augment", SETTINGS, force=True, outputs=("metadata.csv",)) as out:
+        (out / "work" / "nested").mkdir(parents=True)
+        (out / "work" / "nested" / MARKER).write_text("{}")  # a nested run's record alone is no output either
+    assert json.loads((foreign / MARKER).read_text())["foreign"] == ["notes.txt"]
+    with claim_output(foreign, "augment", {"seed": 1, "n": 6}) as out:
+        (out / "run.json").write_text("{}")
+    with pytest.raises(OutputFolderError, match=r"remove what Synthio wrote there \(everything but notes.txt\) to start afresh"):
+        check_output(foreign, "augment", SETTINGS)
+    assert json.loads((foreign / MARKER).read_text())["foreign"] == ["notes.txt"] and (foreign / "notes.txt").read_text() == "mine"

@@ -455,7 +455,7 @@ def report(
 
 @command()
 def doctor(
-    config: Annotated[Optional[Path], typer.Option(help="YAML with t2a/clap/llm/captioner/classifier sections (other keys ignored)")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="YAML with t2a/clap/llm/captioner/classifier sections (any augment, evaluate or align YAML; a key none of them reads is an error)")] = None,
     load: Annotated[bool, typer.Option("--load", help="build every configured backend (slow) instead of checking its files")] = False,
 ) -> None:
     """List every backend of every protocol: ready, unavailable (and why) or not configured (and the line that enables it).

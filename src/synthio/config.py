@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 import typing
 from pathlib import Path
 from typing import Any, TypeVar
@@ -53,7 +54,8 @@ def describe_errors(error: ValidationError) -> list[str]:
     lines = []
     for problem in error.errors(include_url=False):
         name = ".".join(str(part) for part in problem["loc"]) or "settings"
-        given = "" if problem["type"] == "missing" else f" (got {problem['input']!r})"
+        shown = problem["type"] != "missing" and problem["loc"] and not isinstance(problem["input"], dict | list)  # never echo a whole section (it may hold a base_url's credentials)
+        given = f" (got {reprlib.repr(problem['input'])})" if shown else ""
         lines.append(f"  {name}: {problem['msg']}{given}")
     return lines
 

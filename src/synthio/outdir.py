@@ -6,7 +6,8 @@ changing sources, has its own guard). A claim refuses an
 ``--out`` that is a file, the input folder, or inside it, or a non-empty folder that Synthio did
 not make (``force`` overrides the last two). ``force`` lets a run write *beside* a user's files,
 never over them: a folder Synthio did not make is still refused when it already holds one of the
-names the command writes (``outputs``: names or glob patterns at the folder's top level);
+names the command writes (``outputs``: names or glob patterns at the folder's top level), and the
+names it held are recorded (``foreign``) so that they never count as the run's output;
 records the command and the settings that shape the output in ``OUT/.synthio.json`` and refuses
 a later run with other settings (resuming one run's output with another's settings mixes them)
 once the folder holds a file but that record (a run refused on bad input leaves only the record
@@ -73,9 +74,9 @@ def _changed(old: dict, new: dict) -> str:
     return "; ".join(f"{k}: {json.dumps(old.get(k), default=str)} -> {json.dumps(new.get(k), default=str)}" for k in keys[:6]) + (" ..." if len(keys) > 6 else "")
 
 
-def holds_output(out: Path) -> bool:
-    """Whether ``out`` holds any file but its record and lock (empty folders do not count)."""
-    return any(p.is_file() and (p.parent != out or p.name not in (MARKER, LOCK)) for p in out.rglob("*"))
+def holds_output(out: Path, foreign: list[str]) -> bool:
+    """Whether ``out`` holds a file a run wrote: not a record or lock (at any depth), not under the top-level names in ``foreign`` (the user's, there before the first claim); empty folders do not count."""
+    return any(p.is_file() and p.name not in (MARKER, LOCK) and p.relative_to(out).parts[0] not in foreign for p in out.rglob("*"))
 
 
 def check_output(
@@ -99,20 +100,27 @@ def check_output(
             raise OutputFolderError(f"{marker} is unreadable ({error}); delete {out} to start afresh") from None
         if recorded.get("command") != command:
             raise OutputFolderError(f"{out} holds the output of `synthio {recorded.get('command')}`, not `synthio {command}`; name another folder")
-        settings = as_recorded(settings, recorded.get("settings", {}), added_later or {})
-        if recorded.get("fingerprint") != fingerprint(settings) and holds_output(out):
-            raise OutputFolderError(
-                f"{out} holds a `synthio {command}` run made with other settings ({_changed(recorded.get('settings', {}), settings)}); "
-                f"rerun with the same settings to resume it, or name another --out, or delete {out} to start afresh"
-            )
-        return settings
+        as_before = as_recorded(settings, recorded.get("settings", {}), added_later or {})
+        if recorded.get("fingerprint") == fingerprint(as_before):
+            return as_before
+        foreign = recorded.get("foreign", [])
+        if not holds_output(out, foreign):
+            return settings  # only the record of a run refused before it wrote: the corrected command takes the folder
+        afresh = f"remove what Synthio wrote there (everything but {', '.join(foreign)}) to start afresh" if foreign else f"delete {out} to start afresh"
+        raise OutputFolderError(
+            f"{out} holds a `synthio {command}` run made with other settings ({_changed(recorded.get('settings', {}), as_before)}); "
+            f"rerun with the same settings to resume it, or name another --out, or {afresh}"
+        )
     if out.is_dir() and any(p.name != LOCK for p in out.iterdir()):
         if not force:
             raise OutputFolderError(f"{out} is not empty and was not written by Synthio; name an empty or new folder (or pass --force to write beside its files)")
         taken = sorted({p.name for pattern in outputs for p in out.glob(pattern)})
         if taken:
             shown = ", ".join(taken[:5]) + (f" and {len(taken) - 5} more" if len(taken) > 5 else "")
-            raise OutputFolderError(f"{out} was not written by Synthio and holds {shown}, which `synthio {command}` would replace; --force never overwrites a user's files: move them away or name another folder")
+            raise OutputFolderError(
+                f"{out} was not written by Synthio (it has no {MARKER}) and holds {shown}, which `synthio {command}` would replace; --force never overwrites a user's files: "
+                "move them away or name another folder (a folder an older Synthio wrote before it kept that record: delete or rename it)"
+            )
     return settings
 
 
@@ -134,7 +142,10 @@ def claim_output(
         except BlockingIOError:
             raise OutputFolderError(f"another synthio run is writing {out}; wait for it to finish or name another --out") from None
         settings = check_output(out, command, settings, inputs, force, added_later, outputs)
-        write_text_atomic(out / MARKER, json.dumps({"command": command, "fingerprint": fingerprint(settings), "settings": settings}, indent=2, default=str))
+        marker = out / MARKER
+        foreign = json.loads(marker.read_text()).get("foreign", []) if marker.is_file() else sorted(p.name for p in out.iterdir() if p.name not in (MARKER, LOCK))
+        record = {"command": command, "fingerprint": fingerprint(settings), "settings": settings} | ({"foreign": foreign} if foreign else {})
+        write_text_atomic(marker, json.dumps(record, indent=2, default=str))
         yield out
     finally:
         os.close(descriptor)

@@ -436,6 +436,7 @@ def write_output(out: Path, work: Path, clips: list[Clip], state: dict[str, dict
     multi_label = is_multi_label_clips(clips)
     label_column = LABELS_COLUMN if multi_label else "label"
     (out / "audio").mkdir(parents=True, exist_ok=True)
+    remove_temporaries(out / "audio")
     names = {Path(row["file"]).name for row in kept}
     for row in state.values():
         stale = out / "audio" / Path(row["file"]).name

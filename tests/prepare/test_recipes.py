@@ -355,3 +355,14 @@ def test_cli_prepares_a_dataset(tmp_path):
     result = runner.invoke(app, ["prepare", "esc50", str(fake.src), str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert len(read_metadata(tmp_path / "out")[1]) == 3
+
+
+def test_force_never_lets_a_recipe_write_into_a_users_non_empty_folder(tmp_path):
+    from synthio.prepare.base import Plan, Recipe
+
+    recipe = Recipe(name="none", title="t", licence="l", archive="a", layout=(), columns=("file_name", "label"), collect=lambda src, recipe: Plan(items=[]))
+    (tmp_path / "src").mkdir()
+    (tmp_path / "mine" / "audio").mkdir(parents=True)
+    with pytest.raises(OutputFolderError, match="holds audio, which `synthio prepare` would replace"):
+        recipe.prepare(tmp_path / "src", tmp_path / "mine", force=True)
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["audio"]

@@ -59,8 +59,8 @@ class AlignTrainConfig(BaseModel):
     optimizer: Literal["adamw", "adamw-8bit"] = Field("adamw", description="adamw-8bit: bitsandbytes' 8-bit AdamW (pip install bitsandbytes); LoRA's optimizer states are small, so it saves little")
 
     def added_later(self, device: str) -> dict:
-        """Settings an older version's folder may lack while they are set to what came before: no winner anchor, AdamW, fp32 on ``device``."""
-        before = {"winner_loss_weight": self.winner_loss_weight == 0, "optimizer": self.optimizer == "adamw", "mixed_precision": not uses_bf16(self, torch.device(resolve_device(device)))}
+        """Settings an older version's folder may lack while they are set to what came before: no winner anchor, AdamW, fp32 on ``device`` (a named cuda is taken as is, so a dry run plans it on a CPU machine)."""
+        before = {"winner_loss_weight": self.winner_loss_weight == 0, "optimizer": self.optimizer == "adamw", "mixed_precision": not uses_bf16(self, torch.device(device if device.startswith("cuda") else resolve_device(device)))}
         return {name: True for name, unchanged in before.items() if unchanged}
 
 

@@ -117,7 +117,7 @@ def align_dataset(config: AlignConfig, t2a=None, clap=None, force: bool = False)
     accelerator = make_accelerator()
     if not accelerator.is_main_process:
         return run_alignment(config, t2a, clap, accelerator)
-    with claim_output(config.out, "align", config.output_settings(), inputs=(config.data_dir,), force=force, added_later=config.added_later(), outputs=("align.json", "adapter.safetensors", "samples", "train")):
+    with claim_output(config.out, "align", config.output_settings(), inputs=(config.data_dir,), force=force, added_later=config.added_later(), outputs=("align.json", "adapter.safetensors", "pairs.jsonl", "losers", "samples", "train")):
         return run_alignment(config, t2a, clap, accelerator)
 
 

@@ -97,7 +97,7 @@ class Recipe:
             raise self.missing(src, "is not a folder")
         plan = self.collect(src, self, **options)
         settings = {"recipe": self.name, "src": str(src.resolve()), **({"options": options} if options else {})}
-        with claim_output(out, "prepare", settings, inputs=(src,), force=force, outputs=(METADATA, SUMMARY, STATE)):
+        with claim_output(out, "prepare", settings, inputs=(src,), force=force, outputs=("*",)):  # a recipe's audio folders have its own names: never beside a user's files
             return write_audiofolder(Path(out), plan, plan.columns or self.columns, self.name)
 
     def missing(self, path: Path, what: str = "is missing", found: Path | None = None) -> MissingSourceError:
