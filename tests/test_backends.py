@@ -157,3 +157,21 @@ def test_a_yaml_key_no_command_reads_is_refused_while_an_augment_configs_keys_pa
         BackendsConfig.from_yaml(typo)
     result = CliRunner().invoke(app, ["doctor", "--config", str(typo)])
     assert result.exit_code == 2 and "tt2a" in result.output
+
+
+def test_the_embedded_backends_load_a_trained_folder_given_as_path_and_refuse_one_without_a_model(tmp_path):
+    from synthio.clap.tiny import TinyClapAudio, TinyClapConfig, save_tiny_clap
+    from synthio.t2a.tiny import TinyT2A, TinyT2AConfig
+
+    small = TinyT2AConfig(n_mels=16, max_seconds=0.5, patch_size=2, block_out_channels=[8, 16], attention_levels=1, attention_head_dim=4, griffin_lim_iterations=2, max_text_tokens=8)
+    TinyT2A(small).save(tmp_path / "t2a")
+    save_tiny_clap(TinyClapAudio(TinyClapConfig(seconds=0.5, n_mels=16, channels=(4, 8), embed_dim=8)), tmp_path / "clap")
+    config = BackendsConfig.model_validate({"t2a": {"path": str(tmp_path / "t2a")}, "clap": {"path": str(tmp_path / "clap")}})
+    assert load_t2a(config.t2a).config == small
+    assert load_clap(config.clap).audio.config.embed_dim == 8
+    assert load_t2a(BackendsConfig().t2a).config.n_mels == 64
+    assert rows_by_key(check_backends(config))[("t2a", "embedded")].detail.endswith(f"weights in {tmp_path / 't2a'}")
+    empty = BackendsConfig.model_validate({"t2a": {"path": str(tmp_path)}, "clap": {"path": str(tmp_path)}})
+    for load, spec in ((load_t2a, empty.t2a), (load_clap, empty.clap)):
+        with pytest.raises(BackendUnavailable, match=f"{tmp_path} has no config.json"):
+            load(spec)

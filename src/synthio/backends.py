@@ -34,7 +34,7 @@ class BackendUnavailable(SynthioError, RuntimeError):
 
 
 class LocalModelSpec(BaseModel):
-    """A backend loaded from a local folder (``path``) onto a device; ``embedded`` needs neither."""
+    """A backend loaded from a local folder (``path``) onto a device; ``embedded`` loads the shipped weights, or a folder its ``synthio pretrain`` command wrote when ``path`` is set."""
 
     backend: str = "embedded"
     path: Path | None = Field(None, description="local model folder (never downloaded)")
@@ -161,7 +161,7 @@ def load_t2a(spec: T2ASpec):
     from synthio.t2a.tiny import TinyT2A
     from synthio.weights import shipped
 
-    folder = shipped("tiny_t2a")
+    folder = require_folder(spec.path, "config.json", "a tiny-T2A model (`synthio pretrain t2a` OUT/model)") if spec.path is not None else shipped("tiny_t2a")
     if folder is None:
         raise BackendUnavailable("the embedded text-to-audio weights are not in this build; configure `t2a: {backend: stable-audio, path: ...}`")
     model = TinyT2A.load(folder, device=resolve_device(spec.device))
@@ -199,7 +199,7 @@ def load_clap(spec: ClapSpec):
     from synthio.clap.tiny import TinyClap
     from synthio.weights import shipped
 
-    folder = shipped("tiny_clap")
+    folder = require_folder(spec.path, "config.json", "a tiny CLAP (`synthio pretrain clap` OUT/model)") if spec.path is not None else shipped("tiny_clap")
     if folder is None:
         raise BackendUnavailable("the embedded CLAP weights are not in this build; configure `clap: {backend: transformers, path: ...}`")
     try:
@@ -348,7 +348,7 @@ def _check_files(protocol: str, spec) -> str:
     if spec.backend == "embedded":
         from synthio.weights import WEIGHTS
 
-        return f"{LOADERS[protocol](spec).name}, weights in {WEIGHTS}"
+        return f"{LOADERS[protocol](spec).name}, weights in {spec.path or WEIGHTS}"
     marker = "model_index.json" if protocol == "t2a" else (spec.gguf_file or "config.json") if protocol == "llm" else "config.json"
     return f"weights found at {require_folder(spec.path, marker, protocol + ' weights')}"
 
