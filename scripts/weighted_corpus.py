@@ -1,0 +1,54 @@
+"""Write a source-weighted view of a built corpus for `synthio pretrain t2a` on the CPU (no pack, no quantised MiniLM).
+
+The same subset and caption rewrite as ``scripts/pack_t2a_features.py`` (every clip of the
+benchmark pretraining parts and the recorded and soundfont sources, a seeded share of the
+espeak-ng digits captioned in the label's form "Sound of a 7, a man saying seven, ...", other
+espeak-ng speech and the mixtures), written as a corpus folder: ``OUT/metadata.csv`` and a hard
+link to each chosen clip (one file system; a corpus refuses symbolic links out of its folder).
+Nothing of ``CORPUS`` is copied or changed.
+
+    python scripts/weighted_corpus.py runs/corpus_dig --out runs/corpus_dig_weighted --espeak-digits 1800 --espeak-other 300 --mixtures 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+from pathlib import Path
+
+from pack_t2a_features import label_form, select
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", type=Path, help="a folder built by `synthio corpus build`")
+    parser.add_argument("--out", type=Path, required=True, help="a new folder (refused if it exists)")
+    parser.add_argument("--espeak-digits", type=int, default=2000)
+    parser.add_argument("--espeak-other", type=int, default=500)
+    parser.add_argument("--mixtures", type=int, default=1200)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    if args.out.exists():
+        raise SystemExit(f"{args.out} exists; give a new folder")
+    with open(args.corpus / "metadata.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    chosen = [rows[i] | {"caption": label_form(rows[i]["caption"])} for i in select(rows, args.espeak_digits, args.espeak_other, args.mixtures, args.seed)]
+    args.out.mkdir(parents=True)
+    for row in chosen:
+        (args.out / row["file_name"]).parent.mkdir(parents=True, exist_ok=True)
+        os.link(args.corpus / row["file_name"], args.out / row["file_name"])
+    with open(args.out / "metadata.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(chosen)
+    sources: dict[str, int] = {}
+    for row in chosen:
+        sources[row["source"]] = sources.get(row["source"], 0) + 1
+    print(json.dumps({"clips": len(chosen), "distinct_captions": len({row["caption"] for row in chosen}), "sources": sources}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
