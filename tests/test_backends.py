@@ -167,10 +167,11 @@ def test_the_embedded_backends_load_a_trained_folder_given_as_path_and_refuse_on
     TinyT2A(small).save(tmp_path / "t2a")
     save_tiny_clap(TinyClapAudio(TinyClapConfig(seconds=0.5, n_mels=16, channels=(4, 8), embed_dim=8)), tmp_path / "clap")
     config = BackendsConfig.model_validate({"t2a": {"path": str(tmp_path / "t2a")}, "clap": {"path": str(tmp_path / "clap")}})
-    assert load_t2a(config.t2a).config == small
-    assert load_clap(config.clap).audio.config.embed_dim == 8
+    t2a, clap = load_t2a(config.t2a), load_clap(config.clap)
+    assert t2a.config == small and t2a.name == f"embedded:tiny-t2a@{tmp_path / 't2a'}"
+    assert clap.audio.config.embed_dim == 8 and clap.name == f"embedded:tiny-clap@{tmp_path / 'clap'}"
     assert load_t2a(BackendsConfig().t2a).config.n_mels == 64
-    assert rows_by_key(check_backends(config))[("t2a", "embedded")].detail.endswith(f"weights in {tmp_path / 't2a'}")
+    assert rows_by_key(check_backends(config))[("t2a", "embedded")].detail == t2a.name
     empty = BackendsConfig.model_validate({"t2a": {"path": str(tmp_path)}, "clap": {"path": str(tmp_path)}})
     for load, spec in ((load_t2a, empty.t2a), (load_clap, empty.clap)):
         with pytest.raises(BackendUnavailable, match=f"{tmp_path} has no config.json"):

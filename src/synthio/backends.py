@@ -165,6 +165,8 @@ def load_t2a(spec: T2ASpec):
     if folder is None:
         raise BackendUnavailable("the embedded text-to-audio weights are not in this build; configure `t2a: {backend: stable-audio, path: ...}`")
     model = TinyT2A.load(folder, device=resolve_device(spec.device))
+    if spec.path is not None:
+        model.name = f"{model.name}@{folder}"
     model.set_vocoder(load_vocoder(spec.vocoder))
     return model
 
@@ -203,9 +205,12 @@ def load_clap(spec: ClapSpec):
     if folder is None:
         raise BackendUnavailable("the embedded CLAP weights are not in this build; configure `clap: {backend: transformers, path: ...}`")
     try:
-        return TinyClap.load(folder, device=resolve_device(spec.device))
+        scorer = TinyClap.load(folder, device=resolve_device(spec.device))
     except FileNotFoundError as error:
         raise BackendUnavailable(str(error)) from None
+    if spec.path is not None:
+        scorer.name = f"{scorer.name}@{folder}"
+    return scorer
 
 
 def load_llm(spec: LLMSpec):
@@ -348,7 +353,8 @@ def _check_files(protocol: str, spec) -> str:
     if spec.backend == "embedded":
         from synthio.weights import WEIGHTS
 
-        return f"{LOADERS[protocol](spec).name}, weights in {spec.path or WEIGHTS}"
+        name = LOADERS[protocol](spec).name
+        return name if spec.path is not None else f"{name}, weights in {WEIGHTS}"
     marker = "model_index.json" if protocol == "t2a" else (spec.gguf_file or "config.json") if protocol == "llm" else "config.json"
     return f"weights found at {require_folder(spec.path, marker, protocol + ' weights')}"
 
