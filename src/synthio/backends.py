@@ -144,6 +144,13 @@ def require_folder(path: Path | None, marker: str, what: str) -> Path:
     return path
 
 
+def embedded_folder(spec: LocalModelSpec, shipped_name: str, what: str) -> Path | None:
+    """The weights an embedded section loads: its ``path`` (refused without ``config.json``), else the shipped ``shipped_name`` (None when this build lacks it)."""
+    from synthio.weights import shipped
+
+    return require_folder(spec.path, "config.json", what) if spec.path is not None else shipped(shipped_name)
+
+
 def load_t2a(spec: T2ASpec):
     """Build the configured ``TextToAudio``."""
     if spec.backend != "embedded" and spec.vocoder is not None:
@@ -159,9 +166,8 @@ def load_t2a(spec: T2ASpec):
     if spec.sampler is not None or spec.steps is not None:
         raise BackendUnavailable("t2a sampler and steps are settings of stable-audio and audioldm2; the embedded T2A has one sampler and takes sample_steps")
     from synthio.t2a.tiny import TinyT2A
-    from synthio.weights import shipped
 
-    folder = require_folder(spec.path, "config.json", "a tiny-T2A model (`synthio pretrain t2a` OUT/model)") if spec.path is not None else shipped("tiny_t2a")
+    folder = embedded_folder(spec, "tiny_t2a", "a tiny-T2A model (`synthio pretrain t2a` OUT/model)")
     if folder is None:
         raise BackendUnavailable("the embedded text-to-audio weights are not in this build; configure `t2a: {backend: stable-audio, path: ...}`")
     model = TinyT2A.load(folder, device=resolve_device(spec.device))
@@ -199,9 +205,8 @@ def load_clap(spec: ClapSpec):
 
         return TransformersClap.from_pretrained(require_folder(spec.path, "config.json", "a ClapModel"), device=resolve_device(spec.device))
     from synthio.clap.tiny import TinyClap
-    from synthio.weights import shipped
 
-    folder = require_folder(spec.path, "config.json", "a tiny CLAP (`synthio pretrain clap` OUT/model)") if spec.path is not None else shipped("tiny_clap")
+    folder = embedded_folder(spec, "tiny_clap", "a tiny CLAP (`synthio pretrain clap` OUT/model)")
     if folder is None:
         raise BackendUnavailable("the embedded CLAP weights are not in this build; configure `clap: {backend: transformers, path: ...}`")
     try:
