@@ -16,6 +16,7 @@ import argparse
 import csv
 import json
 import os
+from collections import Counter
 from pathlib import Path
 
 from pack_t2a_features import label_form, select
@@ -44,9 +45,7 @@ def main() -> None:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(chosen)
-    sources: dict[str, int] = {}
-    for row in chosen:
-        sources[row["source"]] = sources.get(row["source"], 0) + 1
+    sources = Counter(row["source"] for row in chosen)
     print(json.dumps({"clips": len(chosen), "distinct_captions": len({row["caption"] for row in chosen}), "sources": sources}, indent=1))
 
 
