@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--judge-steps", type=int, default=600)
     parser.add_argument("--percentile", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--clap", type=Path, default=None, help="a tiny-CLAP model folder to filter with instead of the run's CLAP (the clips and the judge stay the same)")
     args = parser.parse_args()
 
     config = AugmentConfig.model_validate(json.loads((args.run / "run.json").read_text())["config"])
@@ -71,14 +72,14 @@ def main() -> None:
     judged = predict_logits(judge, featurize(judge, generated, int(SECONDS * SAMPLE_RATE))).argmax(1).numpy()
     wrong = judged != intended
 
-    clap = load_clap(config.clap)
+    clap = load_clap(config.clap if args.clap is None else config.clap.model_copy(update={"backend": "embedded", "path": args.clap}))
     audio = {"few_shot": clap.embed_audio([c.samples for c in few_shot], SAMPLE_RATE), "held_out": clap.embed_audio([c.samples for c in held_out], SAMPLE_RATE)}
     audio["generated"] = clap.embed_audio(generated, SAMPLE_RATE)
     text = clap.embed_text([template_prompt(label) for label in labels])
     own = {"few_shot": [index[c.label] for c in few_shot], "held_out": [index[c.label] for c in held_out], "generated": intended.tolist()}
-    text_matches = {name: LabelMatch.of_embeddings(embeddings, text, clap.log_logit_scale()) for name, embeddings in audio.items()}
+    text_matches = {name: LabelMatch.of_embeddings(embeddings, text, clap.log_logit_scale(), clap.logit_bias()) for name, embeddings in audio.items()}
     prototype_matches = {name: prototype_match(embeddings, audio["few_shot"], own["few_shot"], len(labels), leave_one_out=name == "few_shot") for name, embeddings in audio.items()}
-    report = {"run": str(args.run), "judge": args.judge, "judge_test_accuracy": judge_accuracy, "judge_parts": {"pretrain": args.pretrain_where, "test": args.test_where}}
+    report = {"run": str(args.run), "clap": clap.name, "judge": args.judge, "judge_test_accuracy": judge_accuracy, "judge_parts": {"pretrain": args.pretrain_where, "test": args.test_where}}
     report |= {"generated": len(manifest), "wrong_label_generated": float(wrong.mean()), "held_out_real": len(held_out), "rules": {}}
     rules = [("score", text_matches, "score", None), ("margin", text_matches, "margin", None), ("rank", text_matches, "margin", 0.0), ("class-margin", text_matches, "margin", "per-class")]
     rules += [("prototype", prototype_matches, "margin", None), ("prototype-rank", prototype_matches, "margin", 0.0)]

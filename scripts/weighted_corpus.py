@@ -7,6 +7,10 @@ espeak-ng speech and the mixtures), written as a corpus folder: ``OUT/metadata.c
 link to each chosen clip (one file system; a corpus refuses symbolic links out of its folder).
 Nothing of ``CORPUS`` is copied or changed.
 
+``--digit-labels`` also writes those espeak-ng digits' label as the digit ("seven" -> "7", fsdd's
+label): the tiny T2A reads only captions, but the tiny CLAP's loss treats clips with one label as
+positives of each other, and a spoken seven is a 7 whichever source said it.
+
     python scripts/weighted_corpus.py runs/corpus_dig --out runs/corpus_dig_weighted --espeak-digits 1800 --espeak-other 300 --mixtures 0
 """
 
@@ -19,7 +23,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from pack_t2a_features import label_form, select
+from pack_t2a_features import DIGITS, label_form, select
 
 
 def main() -> None:
@@ -30,6 +34,7 @@ def main() -> None:
     parser.add_argument("--espeak-other", type=int, default=500)
     parser.add_argument("--mixtures", type=int, default=1200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--digit-labels", action="store_true", help="label the espeak-ng digits with the digit, as fsdd does")
     args = parser.parse_args()
 
     if args.out.exists():
@@ -37,6 +42,8 @@ def main() -> None:
     with open(args.corpus / "metadata.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     chosen = [rows[i] | {"caption": label_form(rows[i]["caption"])} for i in select(rows, args.espeak_digits, args.espeak_other, args.mixtures, args.seed)]
+    if args.digit_labels:
+        chosen = [row | {"label": DIGITS[row["label"]]} if row["source"] == "espeak" and row["label"] in DIGITS else row for row in chosen]
     args.out.mkdir(parents=True)
     for row in chosen:
         (args.out / row["file_name"]).parent.mkdir(parents=True, exist_ok=True)

@@ -107,6 +107,19 @@ def test_doctor_contacts_the_openai_endpoint(server, closed_port):
     assert silent.status == "unavailable" and silent.detail == f"{server.base_url} did not answer GET /models within 0.2 s"
 
 
+def test_an_unreachable_endpoint_fails_before_the_slow_stages_and_a_partial_server_only_warns(server, closed_port, capsys):
+    from synthio.backends import preflight_llm
+    from synthio.llm.base import LLMUnreachable
+
+    with pytest.raises(LLMUnreachable, match=f"cannot reach http://127.0.0.1:{closed_port}/v1.*start the server or fix llm.base_url"):
+        preflight_llm(LLMSpec(backend="openai", model="m", base_url=f"http://127.0.0.1:{closed_port}/v1"))
+    server.script = [("status", 404)]
+    preflight_llm(LLMSpec(backend="openai", model="test-model", base_url=server.base_url))
+    assert "HTTP 404" in capsys.readouterr().err and server.requests[-1][1] == "/v1/models"
+    preflight_llm(LLMSpec(backend="openai", model="m"))  # the OpenAI API itself: not contacted
+    preflight_llm(LLMSpec())
+
+
 def test_doctor_never_contacts_the_openai_api_and_checks_its_key(monkeypatch):
     monkeypatch.delenv("SYNTHIO_TEST_KEY", raising=False)
     missing = openai_row(api_key_env="SYNTHIO_TEST_KEY")
@@ -176,3 +189,8 @@ def test_the_embedded_backends_load_a_trained_folder_given_as_path_and_refuse_on
     for load, spec in ((load_t2a, empty.t2a), (load_clap, empty.clap)):
         with pytest.raises(BackendUnavailable, match=f"{tmp_path} has no config.json"):
             load(spec)
+    with pytest.raises(BackendUnavailable, match=f"{tmp_path / 'nope'} does not exist"):
+        load_clap(BackendsConfig.model_validate({"clap": {"path": str(tmp_path / "nope")}}).clap)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(BackendUnavailable, match="is a file, not a folder"):
+        load_t2a(BackendsConfig.model_validate({"t2a": {"path": str(tmp_path / "file")}}).t2a)

@@ -42,7 +42,7 @@ def test_bad_folder_fails_then_skip_bad_completes_and_lists(tmp_path):
 def test_invalid_settings_exit_non_zero(tmp_path, folder):
     result = runner.invoke(app, ["evaluate", str(folder), "--out", str(tmp_path / "o"), "--methods", "mixup"])
     assert result.exit_code == 2 and "mixup" in result.output
-    result = runner.invoke(app, ["evaluate", str(folder), "--out", str(tmp_path / "o"), "--train-where", "fold=3"])
+    result = runner.invoke(app, ["evaluate", str(folder), "--out", str(tmp_path / "o"), "--train-where", "fold=3", "--test-where", "fold=10"])
     assert result.exit_code == 2 and "no column 'fold'" in result.output
     result = runner.invoke(app, ["evaluate", str(folder), "--out", str(tmp_path / "o"), "--n", "five"])
     assert result.exit_code != 0
@@ -54,7 +54,9 @@ def test_print_config_and_config_file(tmp_path, folder):
     path = tmp_path / "c.yaml"
     path.write_text(printed.output.replace("steps: 9", "steps: 3"))
     again = runner.invoke(app, ["evaluate", "--config", str(path), "--print-config"])
-    assert "steps: 3" in again.output
+    assert "steps: 3" in again.output and f"data_dir: {folder}" in again.output
+    defaults = runner.invoke(app, ["augment", "--print-config"])
+    assert defaults.exit_code == 0 and "data_dir: DATA_DIR\nout: OUT\n" in defaults.output and "factor: 4" in defaults.output
 
 
 def test_example_command_writes_a_folder(tmp_path):

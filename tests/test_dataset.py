@@ -80,6 +80,16 @@ def test_overlapping_parts_are_refused(folder):
         load_parts(folder, {}, parse_where(["split=test"]), SR)
 
 
+def test_two_spellings_of_one_path_are_one_file_for_the_overlap_and_duplicate_checks(folder):
+    rows = read_metadata(folder)
+    write_metadata(folder, rows + [{"file_name": "./train/low_0.wav", "label": "low", "split": "test"}])
+    with pytest.raises(ValueError, match="1 file\\(s\\) are in both the train and the test part"):
+        load_parts(folder, parse_where(["split=train"]), parse_where(["split=test"]), SR)
+    write_metadata(folder, rows + [{"file_name": "train/../train/low_0.wav", "label": "low", "split": "train"}])
+    with pytest.raises(DatasetError, match="duplicate row"):
+        load_parts(folder, parse_where(["split=train"]), parse_where(["split=test"]), SR)
+
+
 def test_extra_rows_with_unknown_labels(folder, tmp_path):
     extra = make_folder(tmp_path / "extra", {"low": 2, "zebra": 1})
     with pytest.raises(DatasetError, match="unknown label"):

@@ -162,3 +162,27 @@ def test_retrieval_takes_the_clap_nearest_pool_clips(folder, tmp_path):
     assert runs[0]["method"] == "retrieval" and runs[0]["train_rows"] == 18
     with pytest.raises(ValueError, match="retrieval-pool"):
         evaluate(config(folder, tmp_path / "out2", methods=["retrieval"]))
+
+
+def test_settings_that_would_mislead_are_refused_before_anything_runs(folder, tmp_path):
+    from pydantic import ValidationError
+
+    from synthio.config import ConfigError
+
+    for key, repeated in (("n", [6, 6]), ("seeds", [0, 0]), ("methods", ["gold", "gold"]), ("factor", [2, 2])):
+        with pytest.raises(ValidationError, match="repeats .*each value runs once"):
+            config(folder, tmp_path / "out", **{key: repeated})
+    with pytest.raises(ValidationError, match="greater than or equal to 0"):
+        config(folder, tmp_path / "out", seeds=[-1])
+    with pytest.raises(ConfigError, match="--train-where and --test-where missing"):
+        evaluate(config(folder, tmp_path / "out", train_where=[], test_where=[]))
+    assert not (tmp_path / "out").exists()
+
+
+def test_extra_rows_or_a_retrieval_pool_holding_test_clips_are_refused(folder, tmp_path):
+    from synthio.dataset import SelectionError
+
+    with pytest.raises(SelectionError, match=r"--extra-train .*: 12 of its file\(s\) are test clips"):
+        evaluate(config(folder, tmp_path / "out", methods=["gold"], extra_train=[folder]))
+    with pytest.raises(SelectionError, match=r"--retrieval-pool .*: 12 of its file\(s\) are test clips"):
+        evaluate(config(folder, tmp_path / "out2", methods=["retrieval"], retrieval_pool=folder))

@@ -48,6 +48,9 @@ class AxisScorer:
     def log_logit_scale(self):
         return float(np.log(10.0))
 
+    def logit_bias(self):
+        return 0.0
+
 
 def test_margins_are_own_cosine_minus_the_best_other_and_scores_their_sigmoid():
     waves = [np.array([0.8, 0.6, 0.0], np.float32), np.array([0.6, 0.8, 0.0], np.float32), np.array([0.0, 0.0, 1.0], np.float32)]

@@ -28,6 +28,9 @@ def test_a_file_or_a_foreign_non_empty_folder_is_refused_unless_forced(tmp_path)
     (tmp_path / "file").write_text("x")
     with pytest.raises(OutputFolderError, match="is a file"):
         check_output(tmp_path / "file", "augment", SETTINGS, force=True)
+    with pytest.raises(OutputFolderError, match=f"cannot write to {tmp_path / 'file' / 'sub'}: {tmp_path / 'file'} is a file, not a folder"):
+        with claim_output(tmp_path / "file" / "sub", "augment", SETTINGS):
+            pass
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "metadata.csv").write_text("mine")

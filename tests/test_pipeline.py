@@ -58,6 +58,21 @@ def test_alignment_validation_holds_clips_out_of_the_winners_only_and_a_count_to
     assert not (tmp_path / "out2/work/captions.json").exists()
 
 
+def test_an_llm_endpoint_that_cannot_be_reached_fails_before_captioning_and_alignment(data, tmp_path, monkeypatch):
+    import socket
+
+    from synthio.llm.base import LLMUnreachable
+
+    augment_child.patch(monkeypatch)
+    config = augment_child.config(data, tmp_path / "out")
+    with socket.socket() as bound_not_listening:
+        bound_not_listening.bind(("127.0.0.1", 0))
+        llm = config.llm.model_copy(update={"backend": "openai", "model": "m", "base_url": f"http://127.0.0.1:{bound_not_listening.getsockname()[1]}/v1"})
+        with pytest.raises(LLMUnreachable, match="cannot reach"):
+            augment.augment_dataset(config.model_copy(update={"llm": llm}))
+    assert not (tmp_path / "out/work/captions.json").exists() and not (tmp_path / "out/work/align_dpo").exists()
+
+
 def test_augment_keeps_filtered_clips_and_reflects_on_rejected_ones(data, tmp_path, monkeypatch):
     augment_child.patch(monkeypatch)
     out = tmp_path / "out"

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, field_serializer
 from synthio.device import resolve_device
 from synthio.errors import MissingFileError, SynthioError
 from synthio.llm.openai_compat import redact_url
-from synthio.progress import console
+from synthio.progress import console, say
 from synthio.train.classifiers import CLASSIFIERS
 
 
@@ -139,6 +139,10 @@ def require_folder(path: Path | None, marker: str, what: str) -> Path:
     if path is None:
         raise BackendUnavailable(f"{what} needs `path:` (a local folder holding {marker})")
     path = Path(path)
+    if not path.exists():
+        raise BackendUnavailable(f"{path} does not exist; give the local folder that holds {what}")
+    if not path.is_dir():
+        raise BackendUnavailable(f"{path} is a file, not a folder; give the folder that holds {what} ({marker} and its weights)")
     if not (path / marker).exists():
         raise BackendUnavailable(f"{path} has no {marker}, so it does not hold {what}: save one there (e.g. save_pretrained) or point at the folder that holds it")
     return path
@@ -267,6 +271,24 @@ def _check_openai(spec: LLMSpec) -> str:
     except LLMError as error:
         raise BackendUnavailable(str(error)) from None
     return f"{spec.model} at {llm.where} answered GET /models; {answer}"
+
+
+def preflight_llm(spec: LLMSpec) -> None:
+    """Before the slow stages, ask a configured ``base_url`` whether it is there: an endpoint that cannot be reached fails the run now, not after the alignment.
+
+    Only an unreachable endpoint fails (a server without GET /models may still chat: any other
+    answer is a warning); the OpenAI API itself is not contacted, as in ``doctor``.
+    """
+    from synthio.llm.base import LLMError, LLMUnreachable
+
+    if spec.backend != "openai" or spec.base_url is None:
+        return
+    try:
+        _openai_llm(spec).check(timeout_seconds=min(DOCTOR_TIMEOUT_SECONDS, spec.timeout_seconds))
+    except LLMUnreachable as error:
+        raise LLMUnreachable(f"{error}; start the server or fix llm.base_url (`synthio doctor --config ...` checks it), then rerun") from None
+    except LLMError as error:
+        say("warning:", f"{error}; going on: the captions stage will ask it to chat")
 
 
 def load_captioner(spec: CaptionerSpec):

@@ -26,7 +26,7 @@ DataDir = Annotated[Optional[Path], typer.Argument(help="audiofolder with metada
 Where = Annotated[Optional[list[str]], typer.Option(help="train pool filter COLUMN=V[,V2]; repeatable (e.g. fold=3)")]
 FewShotN = Annotated[Optional[int], typer.Option(help="few-shot size (paper rule per class; same split as evaluate)")]
 ConfigFile = Annotated[Optional[Path], typer.Option(help="YAML with any setting (see --print-config); flags override it")]
-PrintConfig = Annotated[bool, typer.Option("--print-config", help="print the resolved settings as YAML and exit")]
+PrintConfig = Annotated[bool, typer.Option("--print-config", help="print the resolved settings as YAML and exit: every default, then the YAML's and the flags' values (DATA_DIR and --out may be left out)")]
 Force = Annotated[bool, typer.Option("--force", help="also write beside the files of a non-empty folder Synthio did not make (never over them), or into one inside the input folder (never the input folder itself)")]
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="skip unusable rows and list them instead of stopping")]
 
@@ -46,10 +46,16 @@ def _csv(value: str | None, cast=str) -> list | None:
 
 
 def _print_config(model, config: Path | None, overrides: dict) -> None:
-    """``--print-config``: the settings the command would run with (YAML + flags), as YAML."""
+    """``--print-config``: the settings the command would run with (YAML + flags), as YAML; a folder not given yet shows as DATA_DIR or OUT."""
     from synthio.config import dump_config, load_config
 
-    typer.echo(dump_config(load_config(model, config, overrides)))
+    placeholders = {key: Path(key.upper()) for key in ("data_dir", "out") if key in model.model_fields}
+    typer.echo(dump_config(load_config(model, config, overrides, fallbacks=placeholders)))
+
+
+def _count(number: int, noun: str) -> str:
+    """'1 label', '2 labels'."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _fail(error: Exception) -> None:
@@ -153,15 +159,17 @@ def validate(
 
     if train_where and test_where:
         parts = load_parts(data_dir, parse_where(train_where), parse_where(test_where), sample_rate, skip_bad=True, allow_outside=allow_outside)
-        problems, usable = parts.skipped, f"{len(parts.train)} train and {len(parts.test)} test clips usable, {len(parts.labels)} labels"
+        problems, usable = parts.skipped, f"{len(parts.train)} train and {len(parts.test)} test clips usable, {_count(len(parts.labels), 'label')}"
         empty = not parts.train or not parts.test
     else:
         clips, problems = load_selection(data_dir, parse_where(train_where or test_where), sample_rate, skip_bad=True, allow_outside=allow_outside)
-        usable = f"{len(clips)} clips usable, {len({label for c in clips for label in c.all_labels})} labels"
+        usable = f"{len(clips)} clips usable, {_count(len({label for c in clips for label in c.all_labels}), 'label')}"
         empty = not clips
     for problem in problems:
         say("bad", problem, style="red")
     console.print(f"{usable}, {len(problems)} problem(s)")
+    if empty and not problems:
+        say("bad", f"no usable clip: {data_dir}/metadata.csv (or the part selected) lists none; add one row per clip", style="red")
     if problems or empty:
         raise typer.Exit(code=1)
 
@@ -172,7 +180,7 @@ def example(
     clips_per_class: Annotated[int, typer.Option(min=1, help="train clips per class (test gets half as many)")] = 40,
     seconds: Annotated[float, typer.Option(min=0.01, max=600.0, help="clip length")] = 2.0,
     sample_rate: Annotated[int, typer.Option(min=1000, help="sample rate of the written files")] = 16000,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="random seed")] = 0,
     force: Force = False,
 ) -> None:
     """Write a small synthetic labelled dataset (six procedural sound classes, split=train|test)."""
@@ -192,15 +200,17 @@ def corpus_build(
     data_root: Annotated[Path, typer.Option(help="folder holding urbansound8k/ and fsdd/ (only their pretraining parts are read)")] = Path("../shared/data"),
     sources: Annotated[Optional[str], typer.Option(help="comma-separated subset of the source names (docs/corpus.md lists them)")] = None,
     max_seconds: Annotated[float, typer.Option(help="longer clips are cut to this length")] = 4.0,
-    mixtures: Annotated[int, typer.Option(help="procedural mixtures drawn from the other sources' clips (built last)")] = 5000,
+    mixtures: Annotated[int, typer.Option(min=0, help="procedural mixtures drawn from the other sources' clips (built last)")] = 5000,
 ) -> None:
     """Assemble OUT/metadata.csv (file_name,label,caption,source), 16 kHz FLAC clips and OUT/corpus_stats.json; missing sources are skipped and their `apt-get install` line printed."""
     from synthio.pretraining.corpus.base import build_corpus
     from synthio.pretraining.corpus.registry import all_sources
 
     chosen = all_sources(data_root, out, mixtures=mixtures)
-    if sources:
+    if sources is not None:
         names = _csv(sources)
+        if not names:
+            _fail(ValueError(f"--sources is empty; name some of {', '.join(s.name for s in chosen)}, or leave the option out to build them all"))
         unknown = sorted(set(names) - {s.name for s in chosen})
         if unknown:
             _fail(ValueError(f"unknown source(s) {', '.join(unknown)}; choose from {', '.join(s.name for s in chosen)}"))
@@ -220,13 +230,14 @@ def pretrain_clap_command(
     epochs: Annotated[int, typer.Option(help="passes over the corpus")] = 30,
     batch_size: Annotated[int, typer.Option(help="clips per contrastive batch")] = 128,
     learning_rate: Annotated[float, typer.Option(help="AdamW learning rate (cosine decay)")] = 2e-3,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="random seed")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (bf16 autocast on CUDA)")] = "auto",
+    holdout_fraction: Annotated[float, typer.Option(help="share of the clips never trained on (seeded); when > 0 the score sigmoid(exp(s) * cos + b) is calibrated on them and OUT/model/calibration.json written")] = 0.0,
 ) -> None:
     """Train the tiny CLAP's audio tower and projections against the frozen MiniLM text encoder."""
     from synthio.pretraining.clap import ClapTrainConfig, pretrain_clap
 
-    path = pretrain_clap(corpus, out, ClapTrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, device=device))
+    path = pretrain_clap(corpus, out, ClapTrainConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, seed=seed, device=device, holdout_fraction=holdout_fraction))
     console.print(f"wrote {path}")
 
 
@@ -238,7 +249,7 @@ def pretrain_t2a_command(
     batch_size: Annotated[int, typer.Option(help="clips per step")] = 32,
     learning_rate: Annotated[float, typer.Option(help="AdamW learning rate (warm-up, cosine decay)")] = 3e-4,
     cfg_dropout: Annotated[float, typer.Option(help="probability of training a clip without its caption")] = 0.1,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="random seed")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda (bf16 autocast on CUDA)")] = "auto",
     init: Annotated[Optional[str], typer.Option(help="start from this model folder (a run's OUT/model) instead of from scratch, keeping its mel statistics; `embedded` for the shipped model")] = None,
 ) -> None:
@@ -262,7 +273,7 @@ def pretrain_vocoder_command(
     batch_size: Annotated[int, typer.Option(help="audio crops per step")] = 16,
     crop_seconds: Annotated[float, typer.Option(help="seconds of audio per crop")] = 1.0,
     learning_rate: Annotated[float, typer.Option(help="AdamW learning rate (warm-up, cosine decay)")] = 5e-4,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="random seed")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
 ) -> None:
     """Train the tiny T2A's neural vocoder (log-mel -> STFT -> audio) to replace Griffin-Lim: use it with `t2a: {vocoder: OUT/model}`."""
@@ -277,7 +288,7 @@ def align(
     data_dir: DataDir = None,
     where: Where = None,
     n: FewShotN = None,
-    seed: Annotated[Optional[int], typer.Option(help="split, loser and training seed")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="split, loser and training seed")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output folder: adapter.safetensors, align.json, pairs.jsonl, losers/, samples/")] = None,
     objective: Annotated[Optional[str], typer.Option(help="dpo (Diffusion-DPO) or erm (plain diffusion loss on the real clips, the ablation)")] = None,
     steps: Annotated[Optional[int], typer.Option(help="optimiser steps")] = None,
@@ -311,7 +322,7 @@ def augment(
     where: Where = None,
     n: FewShotN = None,
     factor: Annotated[Optional[int], typer.Option(help="synthetic clips generated per real clip")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="split and generation seed")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="split and generation seed")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output audiofolder: metadata.csv, audio/, manifest.jsonl, run.json, work/")] = None,
     threshold: Annotated[Optional[str], typer.Option(help="keep a clip at or above this value of the filter rule (score: CLAP score in [0, 1]; margin: cosine margin in [-2, 2]), or auto (a percentile of the real clips' own values)")] = None,
     executor: Annotated[Optional[str], typer.Option(help="where generation and CLAP scoring run: local (this process, the default) or ray (one model per actor on a Ray cluster; pip install 'synthio\\[ray]'; actor sizes: ray_* config keys)")] = None,
@@ -366,7 +377,7 @@ def generate(
     out: Annotated[Path, typer.Option(help="folder for the clips and manifest.jsonl")],
     num: Annotated[int, typer.Option(min=1, help="number of clips")] = 4,
     seconds: Annotated[float, typer.Option(min=1e-3, help="clip length")] = 4.0,
-    seed: Annotated[int, typer.Option(help="seed of the first clip; clip k uses seed + k")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="seed of the first clip; clip k uses seed + k")] = 0,
     steps: Annotated[int, typer.Option(min=1, help="sampler steps")] = 16,
     guidance: Annotated[float, typer.Option(help="classifier-free guidance scale")] = 5.0,
     model: Annotated[Optional[Path], typer.Option(help="a tiny-T2A model folder (default: the configured/embedded T2A)")] = None,
@@ -408,6 +419,8 @@ def zeroshot(
         _fail(ValueError("--clap and --config both name the CLAP: give one"))
     scorer = TinyClap.load(require_folder(clap, "config.json", "a tiny CLAP (save_tiny_clap)")) if clap else load_clap(BackendsConfig.from_yaml(config).clap)
     result = zero_shot_folder(scorer, data_dir, where, out, skip_bad, force=force)
+    for problem in result["skipped"]:
+        say("skipped", problem)
     console.print(f"zero-shot accuracy {result['accuracy']:.3f} on {result['num_clips']} clips ({scorer.name}); wrote {out / 'zeroshot.json'}")
 
 
@@ -419,7 +432,7 @@ def prepare(
     list_recipes: Annotated[bool, typer.Option("--list", help="print every recipe: what to download, the layout SRC must have, its licence")] = False,
     force: Force = False,
     mixtures_per_fold: Annotated[Optional[int], typer.Option(help="us8k-mixtures: mixtures per fold (default: the fold's clip count)")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="us8k-mixtures: seed of the random draws (default 0)")] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, help="us8k-mixtures: seed of the random draws (default 0)")] = None,
 ) -> None:
     """Turn one of the paper's ten datasets, downloaded and extracted by you, into an audiofolder (nothing is downloaded).
 

@@ -19,13 +19,14 @@ class ConfigError(SynthioError, ValueError):
     """A config file or override that does not validate; the message names the file and the field."""
 
 
-def load_config(model: type[M], path: str | Path | None = None, overrides: dict[str, Any] | None = None, sections_only: bool = False) -> M:
+def load_config(model: type[M], path: str | Path | None = None, overrides: dict[str, Any] | None = None, sections_only: bool = False, fallbacks: dict[str, Any] | None = None) -> M:
     """``model`` from YAML ``path`` (optional) updated with the non-None ``overrides``; unknown keys are errors.
 
     ``sections_only`` reads just the model's own top-level keys of a larger file (the backend
-    sections of an ``augment`` YAML); keys inside those sections are still checked.
+    sections of an ``augment`` YAML); keys inside those sections are still checked. ``fallbacks``
+    fill keys that neither the file nor the overrides set (``--print-config``'s placeholders).
     """
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(fallbacks or {})
     source = "command line"
     if path is not None:
         path = Path(path)

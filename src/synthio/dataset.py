@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import errno
 import io
+import os
 import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -163,7 +164,12 @@ def read_rows(root: str | Path) -> tuple[list[dict[str, str]], list[Problem]]:
         if missing:
             raise DatasetError(
                 root,
-                [Problem(METADATA, "missing columns", f"no column(s) {', '.join(missing)}; found {', '.join(columns) or 'none'}", "add the columns file_name,label (or file_name,labels for multi-label rows, labels joined by ';')")],
+                [
+                    Problem(
+                        METADATA, "missing columns", f"no column(s) {', '.join(missing)}; found {', '.join(columns) or 'none'}{padding_hint(set(columns))}",
+                        "add the columns file_name,label (or file_name,labels for multi-label rows, labels joined by ';')",
+                    )
+                ],
                 hint="",
             )
         line = reader.line_num + 1
@@ -194,23 +200,31 @@ def read_metadata(root: str | Path) -> list[dict[str, str]]:
 
 def select(rows: list[dict[str, str]], where: dict[str, set[str]], root: str | Path = "") -> list[dict[str, str]]:
     """Keep rows whose every filtered column has one of the given values; error on unknown columns or no match."""
+    if not rows and where:
+        raise SelectionError(f"{root}/{METADATA} has no rows to filter with {', '.join(sorted(where))}: add one row per clip")
     columns = set(rows[0]) if rows else set()
     for key, values in where.items():
         if key not in columns:
-            raise SelectionError(f"{root}/{METADATA} has no column {key!r}; columns are {', '.join(sorted(columns))}")
+            raise SelectionError(f"{root}/{METADATA} has no column {key!r}; columns are {', '.join(sorted(columns))}{padding_hint(columns)}")
         present = {r[key] for r in rows}
         unknown = values - present
         if unknown:
             raise SelectionError(
-                f"{key}={','.join(sorted(unknown))} matches no row of {root}/{METADATA}; values present: {', '.join(sorted(present)[:20])}"
+                f"{key}={','.join(sorted(unknown))} matches no row of {root}/{METADATA}; values present: {', '.join(sorted(present)[:20])}{padding_hint(present)}"
             )
     return [r for r in rows if all(r[k] in v for k, v in where.items())]
 
 
+def padding_hint(names: set[str]) -> str:
+    """A note for an error message when some of ``names`` start or end with spaces (a CSV written with ', ' separators), else ''."""
+    padded = sorted(name for name in names if name != name.strip())
+    return f" (some have spaces around them, e.g. {padded[0]!r}: write metadata.csv with plain ',' separators)" if padded else ""
+
+
 def find_row_problems(rows: list[dict[str, str]]) -> list[Problem]:
-    """Problems visible in the metadata alone: empty file names or labels, duplicate rows."""
+    """Problems visible in the metadata alone: empty file names or labels, duplicate rows (``./a.wav`` and ``a.wav`` are one file)."""
     problems = []
-    counts = Counter(r["file_name"] for r in rows)
+    counts = Counter(same_file(r["file_name"]) for r in rows if r["file_name"])
     reported = set()
     for r in rows:
         name = r["file_name"]
@@ -220,10 +234,15 @@ def find_row_problems(rows: list[dict[str, str]]) -> list[Problem]:
             problems.append(Problem(name, "missing labels", "the row's labels column is empty", "fill in its labels, joined by ';', or delete the row"))
         elif LABELS_COLUMN not in r and not (r.get("label") or "").strip():
             problems.append(Problem(name, "missing label", "the row has an empty label", "fill in the label or delete the row"))
-        if name and counts[name] > 1 and name not in reported:
-            reported.add(name)
-            problems.append(Problem(name, "duplicate row", f"listed {counts[name]} times in {METADATA}", "keep one row per file"))
+        if name and counts[same_file(name)] > 1 and same_file(name) not in reported:
+            reported.add(same_file(name))
+            problems.append(Problem(name, "duplicate row", f"listed {counts[same_file(name)]} times in {METADATA} (counting spellings of one path)", "keep one row per file"))
     return problems
+
+
+def same_file(file_name: str) -> str:
+    """The path a ``file_name`` names, spelled one way (``./a.wav``, ``x/../a.wav`` -> ``a.wav``): what duplicate and overlap checks compare."""
+    return os.path.normpath(file_name)
 
 
 def _shown(name: str, limit: int = 80) -> str:
@@ -309,7 +328,7 @@ def load_parts(
         raise DatasetError(root, problems + [Problem(METADATA, "empty metadata", "no well-formed rows" if problems else "no rows", "add one row per clip")], hint="")
     train_rows = select(rows, train_where, root)
     test_rows = select(rows, test_where, root)
-    overlap = {r["file_name"] for r in train_rows} & {r["file_name"] for r in test_rows}
+    overlap = {same_file(r["file_name"]) for r in train_rows} & {same_file(r["file_name"]) for r in test_rows}
     if overlap:
         raise SelectionError(f"{len(overlap)} file(s) are in both the train and the test part (e.g. {sorted(overlap)[0]}); make the filters disjoint")
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, field_validator
 from synthio.atomic import write_text_atomic
 from synthio.audio import fit_duration
 from synthio.config import ConfigError
-from synthio.dataset import LABEL_SEPARATOR, Clip, LabelledParts, Problem, is_multi_label_clips, load_extra, load_parts, parse_where, read_metadata, row_target, select
+from synthio.dataset import LABEL_SEPARATOR, Clip, LabelledParts, Problem, SelectionError, is_multi_label_clips, load_extra, load_parts, parse_where, read_metadata, row_target, select
 from synthio.outdir import OutputFolderError, claim_output, file_digest, fingerprint
 from synthio.progress import console, say, track
 from synthio.split import FewShotSplit, check_n, few_shot_split
@@ -63,7 +63,7 @@ class EvaluateConfig(BaseModel):
     test_where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the test part")
     n: list[Annotated[int, Field(ge=1)]] = Field(default_factory=lambda: [50, 100, 200], description="few-shot sizes (paper rule)")
     methods: list[str] = Field(default_factory=lambda: ["gold", "noise", "pitch", "specaug", "audiomentations"])
-    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], description="one few-shot split per seed; 5 by default so paired intervals can separate methods")
+    seeds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: [0, 1, 2, 3, 4], description="one few-shot split per seed; 5 by default so paired intervals can separate methods")
     val_n: int | None = Field(None, description="validation size carved from the rest of the pool (default: n)")
     val_group: str | None = Field(None, description="column naming each clip's source (e.g. freesound_id): no validation clip shares one with a train clip")
     classifier: Literal[CLASSIFIERS] = "cnn"
@@ -97,11 +97,14 @@ class EvaluateConfig(BaseModel):
             raise ValueError(f"unknown method(s) {', '.join(map(repr, unknown))}; choose from {', '.join([*CLASSIC_METHODS, *SYNTHETIC_METHODS, RETRIEVAL])}")
         return methods
 
-    @field_validator("n", "seeds", "methods")
+    @field_validator("n", "seeds", "methods", "factor")
     @classmethod
-    def _non_empty(cls, values: list) -> list:
+    def _non_empty_and_distinct(cls, values: list) -> list:
         if not values:
             raise ValueError("must not be empty")
+        repeated = sorted({str(v) for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"repeats {', '.join(repeated)}: each value runs once, give it once")
         return values
 
     def output_settings(self) -> dict:
@@ -112,7 +115,10 @@ class EvaluateConfig(BaseModel):
         return keep
 
     def check(self) -> None:
-        """Check every ``n`` against the train pool from ``metadata.csv`` alone, before anything is written or decoded."""
+        """Check the filters and every ``n`` against the train pool from ``metadata.csv`` alone, before anything is written or decoded."""
+        missing = [flag for flag, where in (("--train-where", self.train_where), ("--test-where", self.test_where)) if not where]
+        if missing:
+            raise ConfigError(f"{' and '.join(missing)} missing: evaluate needs both filters, e.g. --train-where fold=3 --test-where fold=10 (docs/prepare.md)")
         labels = [row_target(row) for row in select(read_metadata(self.data_dir), parse_where(self.train_where), self.data_dir)]
         for n in self.n:
             check_n(n, labels)
@@ -245,12 +251,16 @@ def load_data(config: EvaluateConfig) -> EvaluationData:
     for n in config.n:
         check_n(n, [c.target for c in parts.train])
     skipped, extras = list(parts.skipped), {}
+    test_files = {(parts.root / c.file_name).resolve() for c in parts.test}
     for folder in config.extra_train:
         clips, problems = load_extra(folder, parts.labels, config.sample_rate, skip_bad=config.skip_bad, multi_label=parts.multi_label)
         if not clips:
             say("warning:", f"--extra-train {folder} holds no usable rows: method {EXTRA_PREFIX}{Path(folder).name} trains on the few-shot clips alone", style="yellow")
+        refuse_test_clips("--extra-train", folder, [c.file_name for c in clips], test_files)
         extras[EXTRA_PREFIX + Path(folder).name] = clips
         skipped += problems
+    if config.retrieval_pool is not None and RETRIEVAL in config.methods:
+        refuse_test_clips("--retrieval-pool", config.retrieval_pool, [row["file_name"] for row in read_metadata(config.retrieval_pool)], test_files)
     for problem in skipped:
         say("skipped", problem)
     groups = None
@@ -259,6 +269,13 @@ def load_data(config: EvaluateConfig) -> EvaluationData:
             raise ConfigError(f"--val-group {config.val_group}: no such column in {config.data_dir}/metadata.csv")
         groups = [c.meta[config.val_group] for c in parts.train]
     return EvaluationData(parts, extras, skipped, groups)
+
+
+def refuse_test_clips(flag: str, folder: Path, file_names: list[str], test_files: set[Path]) -> None:
+    """Raise when ``folder`` (an extra training source) holds any of the test part's files: training on them would inflate the test accuracy."""
+    leaked = sorted(name for name in file_names if (Path(folder) / name).resolve() in test_files)
+    if leaked:
+        raise SelectionError(f"{flag} {folder}: {len(leaked)} of its file(s) are test clips (e.g. {leaked[0]}); training on them would inflate the test accuracy: remove them from that folder")
 
 
 def compute_features(config: EvaluateConfig, data: EvaluationData, seconds: float) -> Features:

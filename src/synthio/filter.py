@@ -36,26 +36,32 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from synthio.clap.base import AudioTextScorer, clap_score, template_prompt
+from synthio.clap.base import AudioTextScorer, template_prompt
 
 FilterRule = Literal["score", "margin"]
 
 
 @dataclass
 class LabelMatch:
-    """Cosines ``(N, L)`` of N clips to L labels' template texts, and the scorer's log logit scale: what both rules read."""
+    """Cosines ``(N, L)`` of N clips to L labels' template texts, and the scorer's log logit scale and bias: what both rules read."""
 
     cosines: torch.Tensor
     log_logit_scale: float
+    logit_bias: float = 0.0
 
     @classmethod
-    def of_embeddings(cls, audio: torch.Tensor, text: torch.Tensor, log_logit_scale: float) -> LabelMatch:
+    def of_embeddings(cls, audio: torch.Tensor, text: torch.Tensor, log_logit_scale: float, logit_bias: float = 0.0) -> LabelMatch:
         """From audio ``(N, D)`` and label-text ``(L, D)`` embeddings (normalised here)."""
-        return cls(F.normalize(audio.float(), dim=-1) @ F.normalize(text.float(), dim=-1).T, float(log_logit_scale))
+        return cls(F.normalize(audio.float(), dim=-1) @ F.normalize(text.float(), dim=-1).T, float(log_logit_scale), float(logit_bias))
+
+    @classmethod
+    def of_scorer(cls, scorer: AudioTextScorer, audio: torch.Tensor, labels: list[str]) -> LabelMatch:
+        """From audio embeddings ``(N, D)`` and ``scorer``'s embeddings of each label's template prompt, with its scale and bias."""
+        return cls.of_embeddings(audio, scorer.embed_text([template_prompt(label) for label in labels]), scorer.log_logit_scale(), scorer.logit_bias())
 
     def scores(self) -> torch.Tensor:
-        """``(N, L)`` CLAP scores ``sigmoid(exp(logit_scale) * cos)``."""
-        return torch.sigmoid(torch.as_tensor(self.log_logit_scale, dtype=torch.float32).exp() * self.cosines)
+        """``(N, L)`` CLAP scores ``sigmoid(exp(logit_scale) * cos + logit_bias)``."""
+        return torch.sigmoid(torch.as_tensor(self.log_logit_scale, dtype=torch.float32).exp() * self.cosines + self.logit_bias)
 
     def margins(self, own: list[int]) -> torch.Tensor:
         """``(N,)`` cosine to the own label minus the best cosine to any other label (> 0: the own label ranks first)."""
@@ -95,7 +101,7 @@ class LabelMatch:
 
 def label_match(scorer: AudioTextScorer, waveforms: list[np.ndarray], sample_rate: int, labels: list[str]) -> LabelMatch:
     """Cosines of every clip to every label's template prompt ("Sound of a {label}")."""
-    return LabelMatch.of_embeddings(scorer.embed_audio(waveforms, sample_rate), scorer.embed_text([template_prompt(label) for label in labels]), scorer.log_logit_scale())
+    return LabelMatch.of_scorer(scorer, scorer.embed_audio(waveforms, sample_rate), labels)
 
 
 def prototype_match(clips: torch.Tensor, references: torch.Tensor, reference_own: list[int], num_labels: int, leave_one_out: bool = False) -> LabelMatch:
@@ -117,9 +123,7 @@ def prototype_match(clips: torch.Tensor, references: torch.Tensor, reference_own
 
 def label_scores(scorer: AudioTextScorer, waveforms: list[np.ndarray], sample_rate: int, labels: list[str]) -> torch.Tensor:
     """``(N, L)`` CLAP scores of every clip against every label's template prompt."""
-    audio = scorer.embed_audio(waveforms, sample_rate)
-    text = scorer.embed_text([template_prompt(label) for label in labels])
-    return clap_score(audio[:, None, :].expand(-1, len(labels), -1), text[None].expand(len(audio), -1, -1), scorer.log_logit_scale())
+    return label_match(scorer, waveforms, sample_rate, labels).scores()
 
 
 def real_score_report(scores: torch.Tensor, own: list[int] | list[list[int]]) -> dict:

@@ -33,7 +33,7 @@ import torch
 from synthio import quality
 from synthio.atomic import write_text_atomic
 from synthio.audio import AudioError, LogMel, read_audio, resample
-from synthio.clap.base import AudioTextScorer, template_prompt
+from synthio.clap.base import AudioTextScorer
 from synthio.errors import SynthioError
 from synthio.filter import LabelMatch
 from synthio.progress import say, track
@@ -216,7 +216,7 @@ def thumbnail(samples: np.ndarray, path: Path) -> None:
 
 def label_match(clap: AudioTextScorer, audio_embeddings: np.ndarray, labels: list[str]) -> LabelMatch:
     """Cosines of audio embeddings to every label's template prompt (as ``synthio.filter.label_match``, from embeddings)."""
-    return LabelMatch.of_embeddings(torch.as_tensor(audio_embeddings), clap.embed_text([template_prompt(label) for label in labels]), clap.log_logit_scale())
+    return LabelMatch.of_scorer(clap, torch.as_tensor(audio_embeddings), labels)
 
 
 def search_corpus(clap: AudioTextScorer, corpus: Path, syn_fitted: np.ndarray, syn_mels: np.ndarray, seconds: float) -> tuple[dict, list[dict]]:

@@ -135,6 +135,9 @@ def claim_output(
         out.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as error:
+        blocking = next((parent for parent in out.parents if parent.exists() and not parent.is_dir()), None)
+        if blocking is not None:
+            raise OutputFolderError(f"cannot write to {out}: {blocking} is a file, not a folder; name another --out") from None
         raise OutputFolderError(f"cannot write to {out}: {error.strerror}; check its permissions and free space") from None
     try:
         try:

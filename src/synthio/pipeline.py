@@ -31,7 +31,7 @@ from pydantic import Field, model_validator
 from synthio.align.dpo import AlignTrainConfig
 from synthio.atomic import cached_json, remove_temporaries, write_atomic, write_text_atomic
 from synthio.audio import fit_duration, read_audio, resample, write_audio
-from synthio.backends import PipelineBackends, load_captioner, load_clap, load_llm, load_t2a
+from synthio.backends import PipelineBackends, load_captioner, load_clap, load_llm, load_t2a, preflight_llm
 from synthio.clap.base import template_prompt
 from synthio.config import ConfigError
 from synthio.dataset import LABEL_SEPARATOR, LABELS_COLUMN, Clip, is_multi_label_clips
@@ -69,7 +69,7 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
     reflection_rounds: int = Field(2, ge=0, le=15, description="self-reflection rounds (rewrite rejected captions, regenerate, refilter)")
     sample_steps: int = Field(16, ge=1, description="sampler steps per clip")
     init_strength: float = Field(1.0, gt=0, le=1, description="variations: start each clip from its real clip noised to this strength and run that share of the steps (1 = from pure noise; small = close to the real clip)")
-    guidance: float = 5.0
+    guidance: float = Field(5.0, ge=0, allow_inf_nan=False, description="classifier-free guidance scale")
     batch_size: int = Field(16, ge=1, description="clips generated per model call")
     executor: Literal["local", "ray"] = Field("local", description="where generation and CLAP scoring run: local (this process) or ray (model actors on a Ray cluster; pip install 'synthio[ray]'; docs/pipeline.md)")
     ray_address: str | None = Field(None, description="executor ray: the cluster to join, auto (the one `ray start` runs here) or HOST:PORT; unset: $RAY_ADDRESS, else a cluster running here, else a new local Ray instance")
@@ -176,6 +176,8 @@ def run_pipeline(config: AugmentConfig, executor: Executor | None = None) -> dic
     multi_label = is_multi_label_clips(clips)
     needs_llm = config.captions in ("mixcap", "llm") or (config.captions == "template" and config.filter and config.reflection_rounds > 0)
     llm = load_llm(config.llm) if needs_llm else None
+    if llm is not None and not (work / f"captions_{config.captions}.json").is_file():
+        preflight_llm(config.llm)
 
     def caption() -> list[str]:
         return load_captioner(config.captioner).caption([c.samples for c in clips], t2a.sample_rate, [" and ".join(c.all_labels) for c in clips] if multi_label else labels)

@@ -200,7 +200,7 @@ class FewShotSelection(BaseModel):
     out: Path
     where: list[str] = Field(default_factory=list, description="COLUMN=VALUE filters selecting the train pool")
     n: int = Field(50, ge=1, description="few-shot size (paper rule per class), the same split as `synthio evaluate`")
-    seed: int = 0
+    seed: int = Field(0, ge=0)
     skip_bad: bool = False
 
     def output_settings(self, exclude: dict | None = None) -> dict:

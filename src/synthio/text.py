@@ -33,10 +33,17 @@ class MiniLMText(nn.Module):
     def __init__(self, path: str | Path | None = None, max_length: int = 64):
         super().__init__()
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
 
         path = Path(path) if path is not None else minilm_path()
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval().requires_grad_(False)
+        shown = transformers_logging.is_progress_bar_enabled()
+        transformers_logging.disable_progress_bar()  # a 1-s load needs no bar on every command's screen
+        try:
+            self.model = AutoModel.from_pretrained(path, local_files_only=True).eval().requires_grad_(False)
+        finally:
+            if shown:
+                transformers_logging.enable_progress_bar()
         self.max_length = max_length
         self.dim = int(self.model.config.hidden_size)
 

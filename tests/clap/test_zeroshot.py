@@ -23,6 +23,9 @@ class LoudnessScorer:
     def log_logit_scale(self):
         return 0.0
 
+    def logit_bias(self):
+        return 0.0
+
 
 def clip(label, level, rate=16000):
     return Clip("x", label, np.full(100, level, np.float32), rate)

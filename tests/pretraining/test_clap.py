@@ -1,9 +1,11 @@
 import json
 
 import pytest
+import torch
 
 from synthio.clap.tiny import TinyClap
 from synthio.dataset import DatasetError
+from synthio.errors import SynthioError
 from synthio.example import write_example
 from synthio.pretraining.clap import ClapTrainConfig, pretrain_clap
 from synthio.text import MiniLMText
@@ -25,3 +27,26 @@ def test_corpus_needs_captions(tmp_path):
     with pytest.raises(DatasetError, match="caption"):
         pretrain_clap(tmp_path / "plain", tmp_path / "run", ClapTrainConfig(epochs=1), SMALL)
 
+
+
+def test_held_out_clips_are_never_trained_on_and_calibrate_the_score(captioned_corpus, tmp_path):
+    from synthio.clap.calibration import ScoreCalibration
+    from synthio.pretraining.clap import holdout_split
+
+    held_out, kept = holdout_split(12, 0.25, seed=0)
+    assert len(held_out) == 3 and sorted(held_out.tolist() + kept.tolist()) == list(range(12))
+    assert torch.equal(holdout_split(12, 0.25, seed=0)[0], held_out) and not torch.equal(holdout_split(12, 0.25, seed=1)[0], held_out)
+    assert len(holdout_split(12, 0.0, seed=0)[0]) == 0
+    with pytest.raises(ValueError, match="leaves no clip"):
+        holdout_split(3, 0.1, seed=0)
+    with pytest.raises(ValueError, match=r"holdout_fraction must be in \[0, 1\)"):
+        ClapTrainConfig(holdout_fraction=1.0)
+    text = MiniLMText()
+    model = pretrain_clap(captioned_corpus, tmp_path / "run", ClapTrainConfig(epochs=1, batch_size=4, holdout_fraction=0.25), SMALL, text)
+    calibration = ScoreCalibration.load(model)
+    rows = (captioned_corpus / "metadata.csv").read_text().splitlines()[1:]
+    labels = {row.split(",")[1] for row in rows}
+    assert calibration.held_out_clips == round(0.25 * len(rows)) and calibration.pairs == calibration.held_out_clips * len(labels)
+    assert TinyClap.load(model, text=text).logit_bias() == calibration.logit_bias
+    with pytest.raises(SynthioError, match="trained with holdout_fraction 0.25, not 0.0"):
+        pretrain_clap(captioned_corpus, tmp_path / "run", ClapTrainConfig(epochs=2, batch_size=4), SMALL, text)

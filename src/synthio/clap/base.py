@@ -1,7 +1,8 @@
 """The ``AudioTextScorer`` protocol and the one score formula every backend uses.
 
 Synthio (Ghosh et al. 2025) stage 6, docs/pipeline.md: ``score = sigmoid(exp(logit_scale) *
-cos(a, t))`` with L2-normalised embeddings. Every backend returns its *log* logit scale and lets
+cos(a, t))`` with L2-normalised embeddings. Every backend returns its *log* logit scale and a
+logit bias (0 but for a CLAP calibrated on held-out clips, ``synthio.clap.calibration``) and lets
 :func:`clap_score` apply the formula, so a threshold ``p`` means the same computation on every
 backend (not the same calibration: see ``synthio augment --threshold auto``).
 """
@@ -20,13 +21,13 @@ def template_prompt(label: str) -> str:
     return f"Sound of a {label}"
 
 
-def clap_score(audio_embeddings: torch.Tensor, text_embeddings: torch.Tensor, log_logit_scale: float | torch.Tensor) -> torch.Tensor:
-    """Row-wise ``sigmoid(exp(log_logit_scale) * cos(a_i, t_i))`` for paired ``(N, D)`` embeddings."""
+def clap_score(audio_embeddings: torch.Tensor, text_embeddings: torch.Tensor, log_logit_scale: float | torch.Tensor, logit_bias: float = 0.0) -> torch.Tensor:
+    """Row-wise ``sigmoid(exp(log_logit_scale) * cos(a_i, t_i) + logit_bias)`` for paired ``(N, D)`` embeddings."""
     if audio_embeddings.shape != text_embeddings.shape:
         raise ValueError(f"paired embeddings must have one shape, got {tuple(audio_embeddings.shape)} and {tuple(text_embeddings.shape)}")
     cosine = (F.normalize(audio_embeddings.float(), dim=-1) * F.normalize(text_embeddings.float(), dim=-1)).sum(-1)
     scale = torch.as_tensor(log_logit_scale, dtype=torch.float32).exp()
-    return torch.sigmoid(scale * cosine)
+    return torch.sigmoid(scale * cosine + logit_bias)
 
 
 @runtime_checkable
@@ -46,9 +47,11 @@ class AudioTextScorer(Protocol):
 
     def log_logit_scale(self) -> float: ...
 
+    def logit_bias(self) -> float: ...
+
 
 def score(scorer: AudioTextScorer, waveforms: list[np.ndarray], sample_rate: int, texts: list[str]) -> torch.Tensor:
     """CLAP score of each waveform against its paired text, shape ``(N,)``."""
     if len(waveforms) != len(texts):
         raise ValueError(f"{len(waveforms)} waveforms but {len(texts)} texts")
-    return clap_score(scorer.embed_audio(waveforms, sample_rate), scorer.embed_text(texts), scorer.log_logit_scale())
+    return clap_score(scorer.embed_audio(waveforms, sample_rate), scorer.embed_text(texts), scorer.log_logit_scale(), scorer.logit_bias())

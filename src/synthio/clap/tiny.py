@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from synthio.audio import LogMel, fit_duration, resample
+from synthio.clap.calibration import ScoreCalibration
 from synthio.models.cnn import ConvEncoder
 from synthio.text import MiniLMText, shared_text_encoder
 
@@ -86,8 +87,9 @@ def load_tiny_clap_audio(folder: str | Path) -> TinyClapAudio:
 class TinyClap:
     """``AudioTextScorer`` over a trained ``TinyClapAudio`` and the frozen MiniLM text tower."""
 
-    def __init__(self, audio: TinyClapAudio, text: MiniLMText | None = None, device: str = "cpu", name: str = "embedded:tiny-clap"):
+    def __init__(self, audio: TinyClapAudio, text: MiniLMText | None = None, device: str = "cpu", name: str = "embedded:tiny-clap", calibration: ScoreCalibration | None = None):
         self.audio = audio.to(device).eval()
+        self.calibration = calibration
         self.text = text if text is not None else shared_text_encoder()
         self.device = device
         self.name = name
@@ -95,8 +97,8 @@ class TinyClap:
 
     @classmethod
     def load(cls, folder: str | Path, device: str = "cpu", text: MiniLMText | None = None) -> TinyClap:
-        """From ``config.json`` + ``model.safetensors`` written by :func:`save_tiny_clap`."""
-        return cls(load_tiny_clap_audio(folder), text, device=device)
+        """From ``config.json`` + ``model.safetensors`` written by :func:`save_tiny_clap`, and ``calibration.json`` when the folder has one."""
+        return cls(load_tiny_clap_audio(folder), text, device=device, calibration=ScoreCalibration.load(folder))
 
     @torch.no_grad()
     def embed_audio(self, waveforms: list[np.ndarray], sample_rate: int, batch_size: int = 64) -> torch.Tensor:
@@ -113,7 +115,13 @@ class TinyClap:
         return self.audio.text_embedding(self.text(texts).to(self.device)).cpu()
 
     def log_logit_scale(self) -> float:
+        """The calibrated scale when the model has a calibration, else the trained (contrastive) one."""
+        if self.calibration is not None:
+            return self.calibration.log_logit_scale
         return float(self.audio.logit_scale.detach().clamp(max=float(np.log(100))))
+
+    def logit_bias(self) -> float:
+        return self.calibration.logit_bias if self.calibration is not None else 0.0
 
 
 def save_tiny_clap(audio: TinyClapAudio, folder: str | Path, metadata: dict[str, str] | None = None) -> Path:

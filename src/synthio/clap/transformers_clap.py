@@ -65,3 +65,6 @@ class TransformersClap:
 
     def log_logit_scale(self) -> float:
         return float(self.model.logit_scale_a.detach())
+
+    def logit_bias(self) -> float:
+        return 0.0

@@ -16,6 +16,10 @@ class LLMError(SynthioError, RuntimeError):
     """A backend that could not answer (after its own retries); the message says which and why."""
 
 
+class LLMUnreachable(LLMError):
+    """The LLM's endpoint did not answer at all (connection refused, no route, timeout): no request to it can succeed."""
+
+
 @runtime_checkable
 class LLM(Protocol):
     """A chat model. ``name`` identifies the model for caching (two backends with one name must agree)."""

@@ -9,7 +9,7 @@ import time
 from contextlib import contextmanager
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
-from synthio.llm.base import ChatMessage, LLMError, validate_messages
+from synthio.llm.base import ChatMessage, LLMError, LLMUnreachable, validate_messages
 from synthio.progress import say
 
 SECRET_NAME = re.compile(r"key|token|secret|pass|auth|sig|credential", re.IGNORECASE)
@@ -137,11 +137,11 @@ class OpenAICompatibleLLM:
         try:
             page = self._get_client().with_options(timeout=timeout_seconds, max_retries=0).models.list()
         except openai.APITimeoutError as error:
-            raise LLMError(f"{self.where} did not answer GET /models within {timeout_seconds:g} s") from error
+            raise LLMUnreachable(f"{self.where} did not answer GET /models within {timeout_seconds:g} s") from error
         except openai.APIStatusError as error:
             hint = {401: f"; check the key in ${self.api_key_env}", 403: f"; check the key in ${self.api_key_env}", 404: "; is base_url right (it usually ends in /v1)?"}
             raise LLMError(f"{self.where} answered GET /models with HTTP {error.status_code}: {error.message}{hint.get(error.status_code, '')}") from error
         except openai.APIConnectionError as error:
-            raise LLMError(f"cannot reach {self.where}: {error.__cause__ or error}") from error
+            raise LLMUnreachable(f"cannot reach {self.where}: {error.__cause__ or error}") from error
         served = [getattr(model, "id", None) for model in getattr(page, "data", None) or []]
         return "it lists the model" if self.model in served else f"it does not list {self.model} among its {len(served)} model(s)"

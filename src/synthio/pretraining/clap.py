@@ -3,6 +3,10 @@
 Log-mel features and MiniLM caption embeddings are computed once; each epoch then costs only the
 audio tower. A checkpoint (weights + optimiser, safetensors/torch tensors only) is written after
 every epoch; rerunning the command resumes from it. ``OUT/model`` holds the exported model.
+
+With ``holdout_fraction > 0`` a seeded share of the clips is never trained on; after training the
+score is calibrated on them (``synthio.clap.calibration``: scale and bias written to
+``OUT/model/calibration.json``, with the held-out zero-shot accuracy among each source's labels).
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ import numpy as np
 import torch
 
 from synthio.checkpoint import restore, save_checkpoint
-from synthio.clap.tiny import TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap
+from synthio.clap.base import template_prompt
+from synthio.clap.calibration import ScoreCalibration, calibrate
+from synthio.clap.tiny import TinyClap, TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap
 from synthio.device import resolve_device
+from synthio.errors import SynthioError
 from synthio.pretraining.corpus.base import load_corpus
 from synthio.progress import console, progress_bar
 from synthio.specaugment import SpecAugment
@@ -33,6 +40,11 @@ class ClapTrainConfig:
     weight_decay: float = 1e-2
     seed: int = 0
     device: str = "auto"
+    holdout_fraction: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.holdout_fraction < 1.0:
+            raise ValueError(f"holdout_fraction must be in [0, 1), got {self.holdout_fraction}")
 
 
 def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = ClapTrainConfig(), model_config: TinyClapConfig = TinyClapConfig(), text: MiniLMText | None = None) -> Path:
@@ -43,16 +55,22 @@ def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = 
     torch.manual_seed(train.seed)
     generator = torch.Generator().manual_seed(train.seed)
 
-    captions, labels, waves = load_corpus(corpus, model_config.sample_rate, model_config.seconds)
+    captions, labels, sources, waves = load_corpus(corpus, model_config.sample_rate, model_config.seconds)
+    held_out, kept = holdout_split(len(captions), train.holdout_fraction, train.seed)
     text = text or shared_text_encoder()
-    sentence = text(captions)
-    label_ids = torch.tensor([sorted(set(labels)).index(label) for label in labels])
+    sentence = text([captions[i] for i in kept])
+    label_names = sorted(set(labels))
+    label_ids = torch.tensor([label_names.index(labels[i]) for i in kept])
     model = TinyClapAudio(model_config)
     with torch.no_grad():
-        features = torch.cat([model.logmel(waves[i : i + 256]) for i in range(0, len(waves), 256)])
-        model.feature_mean.copy_(features.reshape(-1, features.shape[-1]).mean(0))
-        model.feature_std.copy_(features.reshape(-1, features.shape[-1]).std(0).clamp_min(1e-5))
-        features = ((features - model.feature_mean) / model.feature_std).to(torch.float16)
+        all_features = torch.cat([model.logmel(waves[i : i + 256]) for i in range(0, len(waves), 256)])
+        del waves
+        fitted = all_features[kept].reshape(-1, all_features.shape[-1])
+        model.feature_mean.copy_(fitted.mean(0))
+        model.feature_std.copy_(fitted.std(0).clamp_min(1e-5))
+        all_features = ((all_features - model.feature_mean) / model.feature_std).to(torch.float16)
+        features, held_out_features = all_features[kept], all_features[held_out]
+        del all_features, fitted
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
     steps_per_epoch = max(1, len(features) // train.batch_size)
@@ -62,6 +80,8 @@ def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = 
     checkpoint = out / "checkpoint.pt"
     state = restore(checkpoint, {"model": model, "optimizer": optimizer, "scheduler": scheduler})
     if state is not None:
+        if float(state.get("holdout_fraction", 0.0)) != train.holdout_fraction:
+            raise SynthioError(f"{checkpoint} was trained with holdout_fraction {state.get('holdout_fraction', 0.0)}, not {train.holdout_fraction}: rerun with that value to resume, or name another --out")
         start_epoch = int(state["epoch"])
         generator.manual_seed(train.seed + start_epoch)
         console.print(f"resuming after epoch {start_epoch}")
@@ -92,7 +112,32 @@ def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = 
             record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "logit_scale": float(model.logit_scale.detach().exp()), "seconds": round(time.time() - started, 1)}
             log.write(json.dumps(record) + "\n")
             log.flush()
-            save_checkpoint(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch + 1})
+            save_checkpoint(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "holdout_fraction": train.holdout_fraction})
     log.close()
     model.cpu().eval()
-    return save_tiny_clap(model, out / "model", metadata={"corpus": str(corpus), "epochs": str(train.epochs), "clips": str(len(features))})
+    folder = save_tiny_clap(model, out / "model", metadata={"corpus": str(corpus), "epochs": str(train.epochs), "clips": str(len(features)), "held_out_clips": str(len(held_out))})
+    if len(held_out):
+        calibration = calibrate_held_out(model, held_out_features, held_out.tolist(), labels, sources, text)
+        calibration.save(folder)
+        console.print(f"calibrated on {calibration.held_out_clips} held-out clips: {json.dumps(calibration.report)}")
+    return folder
+
+
+def holdout_split(clips: int, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices ``(held_out, kept)``, both sorted: a seeded ``round(fraction * clips)`` never trained on."""
+    order = torch.randperm(clips, generator=torch.Generator().manual_seed(seed + 7919))
+    count = int(round(fraction * clips))
+    if fraction > 0 and not 0 < count < clips:
+        raise ValueError(f"holdout_fraction {fraction} of {clips} clips leaves no clip to hold out or none to train on")
+    return order[:count].sort().values, order[count:].sort().values
+
+
+@torch.no_grad()
+def calibrate_held_out(model: TinyClapAudio, features: torch.Tensor, held_out: list[int], labels: list[str], sources: list[str], text: MiniLMText) -> ScoreCalibration:
+    """Calibrate the score on the held-out clips (``features`` are theirs), each against the template prompts of every label of its source (its dataset)."""
+    source_labels = {source: sorted({label for label, s in zip(labels, sources) if s == source}) for source in {sources[i] for i in held_out}}
+    prompts = {source: model.text_embedding(text([template_prompt(label) for label in names])) for source, names in source_labels.items()}
+    audio = torch.cat([model.audio_embedding(features[i : i + 256].float()) for i in range(0, len(features), 256)])
+    cosines = [prompts[sources[i]] @ a for a, i in zip(audio, held_out)]
+    own = [source_labels[sources[i]].index(labels[i]) for i in held_out]
+    return calibrate(cosines, own, TinyClap(model, text).log_logit_scale())

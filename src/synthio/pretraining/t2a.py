@@ -55,7 +55,7 @@ def cache_features(corpus: str | Path, model: TinyT2A, path: str | Path, fit_sta
     from synthio.pretraining.corpus.base import load_corpus
 
     path = Path(path)
-    captions, _, waves = load_corpus(corpus, model.sample_rate, model.max_seconds)
+    captions, _, _, waves = load_corpus(corpus, model.sample_rate, model.max_seconds)
     with torch.no_grad():
         mels = torch.cat([model.log_mel(waves[i : i + 256]) for i in range(0, len(waves), 256)])
         del waves

@@ -54,7 +54,7 @@ def cache_segments(corpus: str | Path, config: VocoderConfig, segment_seconds: f
     """Write ``path`` (atomically): the loudest ``segment_seconds`` of every corpus clip as int16 ``(clips, samples)``."""
     from synthio.pretraining.corpus.base import load_corpus
 
-    _, _, waves = load_corpus(corpus, config.sample_rate, max(4.0, segment_seconds))
+    waves = load_corpus(corpus, config.sample_rate, max(4.0, segment_seconds)).waves
     length = int(round(segment_seconds * config.sample_rate))
     segments = np.stack([loudest_window(np.asarray(w, np.float32), length, config.hop_length) for w in waves])
     codes = np.round(np.clip(segments, -1.0, 1.0) * 32767).astype(np.int16)

@@ -112,11 +112,49 @@ class Repeats(Fake):
 
 
 def test_a_source_with_a_repeated_key_is_refused_before_it_overwrites_a_file(tmp_path):
-    with pytest.raises(ValueError, match=r"source twice has 1 keys shared by several items.*: bell"):
+    from synthio.errors import SynthioError
+
+    with pytest.raises(SynthioError, match=r"source twice has 1 keys shared by several items.*: bell"):
         build_source(Repeats("twice", ["bell", "door", "bell"]), tmp_path)
     assert not (tmp_path / "twice").exists()
     with pytest.raises(ValueError, match="source sneaky yielded the key bell twice"):
         build_source(Repeats("sneaky", ["bell", "door"], yields=["bell", "door", "bell"]), tmp_path)
+
+
+def test_a_folder_of_someone_elses_files_a_file_or_other_settings_are_refused_and_nothing_is_written(tmp_path):
+    from synthio.errors import SynthioError
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "corpus_stats.json").write_text('{"mine": 1}')
+    with pytest.raises(SynthioError, match="not empty and holds no corpus build"):
+        build_corpus([Repeats("one", ["a"])], mine)
+    assert [p.name for p in mine.iterdir()] == ["corpus_stats.json"] and (mine / "corpus_stats.json").read_text() == '{"mine": 1}'
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(SynthioError, match="is a file, not a folder"):
+        build_corpus([Repeats("one", ["a"])], tmp_path / "file.txt")
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(SynthioError, match="max_seconds must be a number of seconds >= 0.1"):
+            build_corpus([Repeats("one", ["a"])], tmp_path / "new", max_seconds=bad)
+    assert not (tmp_path / "new").exists()
+    build_corpus([Repeats("one", ["a"])], tmp_path / "built", max_seconds=2.0)
+    with pytest.raises(SynthioError, match=r"was built with \{'sample_rate': 16000, 'max_seconds': 2.0\}"):
+        build_corpus([Repeats("one", ["a"]), Repeats("two", ["b"])], tmp_path / "built", max_seconds=3.0)
+    assert not (tmp_path / "built" / "two.rows.jsonl").exists()
+    build_corpus([Repeats("one", ["a"]), Repeats("two", ["b"])], tmp_path / "built", max_seconds=2.0)
+    assert (tmp_path / "built" / "two.done").exists()
+
+
+def test_a_source_whose_rows_select_nothing_is_skipped_and_the_others_are_built(tmp_path, capsys):
+    from synthio.dataset import SelectionError
+
+    class Partial(Repeats):
+        def keys(self):
+            raise SelectionError("fold=2 matches no row of data/metadata.csv")
+
+    build_corpus([Partial("partial", ["a"]), Repeats("whole", ["b"])], tmp_path / "c")
+    assert "skipping partial: fold=2 matches no row" in " ".join(capsys.readouterr().err.split())
+    assert (tmp_path / "c/whole.done").exists() and not (tmp_path / "c/partial.done").exists()
 
 
 def test_total_distinct_captions_count_each_caption_once_across_sources(tmp_path):

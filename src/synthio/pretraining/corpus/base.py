@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import soundfile as sf
@@ -26,7 +27,7 @@ import torch
 from synthio.atomic import write_text_atomic
 from synthio.audio import fit_duration, write_audio
 from synthio.caption.descriptors import compute_descriptors, describe
-from synthio.dataset import DatasetError, Problem, decode_rows, read_metadata
+from synthio.dataset import DatasetError, Problem, SelectionError, decode_rows, read_metadata
 from synthio.errors import SynthioError
 from synthio.progress import console, say, track
 
@@ -88,7 +89,10 @@ def build_source(source: Source, out: Path, sample_rate: int = 16000, max_second
     keys = source.keys()
     repeated = sorted(key for key, count in Counter(keys).items() if count > 1)
     if repeated:
-        raise ValueError(f"corpus source {source.name} has {len(repeated)} keys shared by several items, which would overwrite each other's file {out / source.name}/KEY.flac: {', '.join(repeated[:5])}")
+        raise SynthioError(
+            f"corpus source {source.name} has {len(repeated)} keys shared by several items, which would overwrite each other's file {out / source.name}/KEY.flac: {', '.join(repeated[:5])} "
+            "(a file listed twice in the source's metadata.csv?); fix the source or leave it out with --sources"
+        )
     rows_path = out / f"{source.name}.rows.jsonl"
     rows = _read_rows(rows_path)
     rows_path.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -149,12 +153,27 @@ def corpus_stats(sources: list[Source], out: str | Path) -> dict[str, dict]:
     return stats
 
 
+SETTINGS = "corpus_settings.json"
+
+
 def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 16000, max_seconds: float = 4.0) -> Path:
     """Build every available source (skipping finished ones), then write ``metadata.csv`` and ``corpus_stats.json``."""
     out = Path(out)
+    if not (math.isfinite(max_seconds) and max_seconds >= 0.1):
+        raise SynthioError(f"max_seconds must be a number of seconds >= 0.1 (clips shorter than 0.1 s are dropped), got {max_seconds}")
+    if out.exists() and not out.is_dir():
+        raise SynthioError(f"{out} is a file, not a folder: name a folder for the corpus")
     if (out / "metadata.csv").exists() and not any(out.glob("*.rows.jsonl")):
         raise SynthioError(f"{out} holds a metadata.csv that `synthio corpus build` did not write (a dataset?); name another folder for the corpus")
+    if out.is_dir() and any(p.name != SETTINGS for p in out.iterdir()) and not any(out.glob("*.rows.jsonl")):
+        raise SynthioError(f"{out} is not empty and holds no corpus build (no SOURCE.rows.jsonl); name an empty or new folder: the build writes metadata.csv, corpus_stats.json and a folder per source there")
+    settings = {"sample_rate": sample_rate, "max_seconds": max_seconds}
+    recorded = json.loads((out / SETTINGS).read_text()) if (out / SETTINGS).is_file() else None
+    if recorded is not None and recorded != settings:
+        raise SynthioError(f"{out} was built with {recorded}, not {settings}; rerun with those settings to resume or add sources, or build into a new folder")
     out.mkdir(parents=True, exist_ok=True)
+    if recorded is None:
+        write_text_atomic(out / SETTINGS, json.dumps(settings) + "\n")
     line = install_line(sources)
     if line:
         say("some sources are missing; to add them run:", line)
@@ -166,7 +185,11 @@ def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 1600
         if (out / f"{source.name}.done").exists():
             console.print(f"{source.name}: already built")
             continue
-        count = build_source(source, out, sample_rate, max_seconds)
+        try:
+            count = build_source(source, out, sample_rate, max_seconds)
+        except SelectionError as error:  # e.g. a copy of a dataset that lacks the part the recipe reads
+            say(f"skipping {source.name}:", error)
+            continue
         console.print(f"{source.name}: {count} clips")
     rows = [r for source in sources for r in _read_rows(out / f"{source.name}.rows.jsonl")]
     if not rows:
@@ -185,8 +208,17 @@ def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 1600
     return out
 
 
-def load_corpus(corpus: str | Path, sample_rate: int, seconds: float) -> tuple[list[str], list[str], torch.Tensor]:
-    """Captions, labels and waveforms ``(N, seconds * sample_rate)`` (centre-cropped or padded) of a built corpus.
+class CorpusClips(NamedTuple):
+    """A loaded corpus: per clip its caption, label and source (``""`` when metadata.csv has no source column), and the waveforms ``(N, samples)``."""
+
+    captions: list[str]
+    labels: list[str]
+    sources: list[str]
+    waves: torch.Tensor
+
+
+def load_corpus(corpus: str | Path, sample_rate: int, seconds: float) -> CorpusClips:
+    """Captions, labels, sources and waveforms ``(N, seconds * sample_rate)`` (centre-cropped or padded) of a built corpus.
 
     Each decoded clip is released as it is copied into the result, so the peak is one copy of the
     audio (a 23-h corpus at 16 kHz and 4 s: 11.6 GB), not two.
@@ -203,8 +235,9 @@ def load_corpus(corpus: str | Path, sample_rate: int, seconds: float) -> tuple[l
     n = int(round(seconds * sample_rate))
     by_name = {r["file_name"]: r for r in rows}
     captions, labels = [by_name[c.file_name]["caption"] for c in clips], [c.label for c in clips]
+    sources = [by_name[c.file_name].get("source", "") for c in clips]
     waves = torch.empty((len(clips), n))
     for i in range(len(clips)):
         samples, clips[i] = clips[i].samples, None
         waves[i] = torch.from_numpy(fit_duration(samples, n, "pad", offset=max(0, (len(samples) - n) // 2)))
-    return captions, labels, waves
+    return CorpusClips(captions, labels, sources, waves)
