@@ -116,6 +116,9 @@ def test_an_unreachable_endpoint_fails_before_the_slow_stages_and_a_partial_serv
     server.script = [("status", 404)]
     preflight_llm(LLMSpec(backend="openai", model="test-model", base_url=server.base_url))
     assert "HTTP 404" in capsys.readouterr().err and server.requests[-1][1] == "/v1/models"
+    server.script = [("sleep", 1.0)]
+    preflight_llm(LLMSpec(backend="openai", model="test-model", base_url=server.base_url, timeout_seconds=0.2))  # slow is not unreachable
+    assert "did not answer GET /models within 0.2 s" in " ".join(capsys.readouterr().err.split())
     preflight_llm(LLMSpec(backend="openai", model="m"))  # the OpenAI API itself: not contacted
     preflight_llm(LLMSpec())
 

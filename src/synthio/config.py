@@ -5,14 +5,16 @@ from __future__ import annotations
 import reprlib
 import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from synthio.errors import SynthioError
 
 M = TypeVar("M", bound=BaseModel)
+
+Guidance = Annotated[float, Field(ge=0, allow_inf_nan=False, description="classifier-free guidance scale (finite, >= 0)")]
 
 
 class ConfigError(SynthioError, ValueError):

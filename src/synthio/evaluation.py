@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field, field_validator
 from synthio.atomic import write_text_atomic
 from synthio.audio import fit_duration
 from synthio.config import ConfigError
-from synthio.dataset import LABEL_SEPARATOR, Clip, LabelledParts, Problem, SelectionError, is_multi_label_clips, load_extra, load_parts, parse_where, read_metadata, row_target, select
+from synthio.dataset import LABEL_SEPARATOR, Clip, LabelledParts, Problem, SelectionError, is_multi_label_clips, load_extra, load_parts, parse_where, read_metadata, read_rows, row_target, select
 from synthio.outdir import OutputFolderError, claim_output, file_digest, fingerprint
 from synthio.progress import console, say, track
 from synthio.split import FewShotSplit, check_n, few_shot_split
@@ -118,7 +118,7 @@ class EvaluateConfig(BaseModel):
         """Check the filters and every ``n`` against the train pool from ``metadata.csv`` alone, before anything is written or decoded."""
         missing = [flag for flag, where in (("--train-where", self.train_where), ("--test-where", self.test_where)) if not where]
         if missing:
-            raise ConfigError(f"{' and '.join(missing)} missing: evaluate needs both filters, e.g. --train-where fold=3 --test-where fold=10 (docs/prepare.md)")
+            raise ConfigError(f"{' and '.join(missing)} missing (YAML: {' and '.join(flag[2:].replace('-', '_') for flag in missing)}): evaluate needs both filters, e.g. --train-where fold=3 --test-where fold=10 (docs/prepare.md)")
         labels = [row_target(row) for row in select(read_metadata(self.data_dir), parse_where(self.train_where), self.data_dir)]
         for n in self.n:
             check_n(n, labels)
@@ -260,7 +260,7 @@ def load_data(config: EvaluateConfig) -> EvaluationData:
         extras[EXTRA_PREFIX + Path(folder).name] = clips
         skipped += problems
     if config.retrieval_pool is not None and RETRIEVAL in config.methods:
-        refuse_test_clips("--retrieval-pool", config.retrieval_pool, [row["file_name"] for row in read_metadata(config.retrieval_pool)], test_files)
+        refuse_test_clips("--retrieval-pool", config.retrieval_pool, [row["file_name"] for row in read_rows(config.retrieval_pool)[0]], test_files)
     for problem in skipped:
         say("skipped", problem)
     groups = None

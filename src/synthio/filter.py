@@ -36,7 +36,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from synthio.clap.base import AudioTextScorer, template_prompt
+from synthio.clap.base import AudioTextScorer, score_of_cosines, template_prompt
 
 FilterRule = Literal["score", "margin"]
 
@@ -61,7 +61,7 @@ class LabelMatch:
 
     def scores(self) -> torch.Tensor:
         """``(N, L)`` CLAP scores ``sigmoid(exp(logit_scale) * cos + logit_bias)``."""
-        return torch.sigmoid(torch.as_tensor(self.log_logit_scale, dtype=torch.float32).exp() * self.cosines + self.logit_bias)
+        return score_of_cosines(self.cosines, self.log_logit_scale, self.logit_bias)
 
     def margins(self, own: list[int]) -> torch.Tensor:
         """``(N,)`` cosine to the own label minus the best cosine to any other label (> 0: the own label ranks first)."""

@@ -501,7 +501,7 @@ def threshold_section(run: dict, rule: str | None, threshold: float | None) -> l
     lines.append('<p><img src="assets/scores.png" alt="score distributions of real and synthetic clips"></p>')
     lines.append(
         '<p class="small">Left: real clips\' scores under their own label and under the other labels (recomputed with the CLAP), synthetic clips\' scores (as recorded); '
-        "the x axis is logit(score) = exp(logit scale) · cosine, where a saturating CLAP's scores still separate. Right: margins. The dashed line is the threshold of the rule in use.</p>"
+        "the x axis is logit(score) = exp(logit scale) · cosine + bias (0 unless the CLAP is calibrated), where a saturating CLAP's scores still separate. Right: margins. The dashed line is the threshold of the rule in use.</p>"
     )
     return lines
 

@@ -33,7 +33,7 @@ from synthio.atomic import cached_json, remove_temporaries, write_atomic, write_
 from synthio.audio import fit_duration, read_audio, resample, write_audio
 from synthio.backends import PipelineBackends, load_captioner, load_clap, load_llm, load_t2a, preflight_llm
 from synthio.clap.base import template_prompt
-from synthio.config import ConfigError
+from synthio.config import ConfigError, Guidance
 from synthio.dataset import LABEL_SEPARATOR, LABELS_COLUMN, Clip, is_multi_label_clips
 from synthio.executor import Executor, LocalExecutor, ModelRecipe, import_ray, match_batch, open_executor, sample_batch
 from synthio.filter import FilterRule, auto_threshold, label_match, quantiles, real_score_report
@@ -69,7 +69,7 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
     reflection_rounds: int = Field(2, ge=0, le=15, description="self-reflection rounds (rewrite rejected captions, regenerate, refilter)")
     sample_steps: int = Field(16, ge=1, description="sampler steps per clip")
     init_strength: float = Field(1.0, gt=0, le=1, description="variations: start each clip from its real clip noised to this strength and run that share of the steps (1 = from pure noise; small = close to the real clip)")
-    guidance: float = Field(5.0, ge=0, allow_inf_nan=False, description="classifier-free guidance scale")
+    guidance: Guidance = 5.0
     batch_size: int = Field(16, ge=1, description="clips generated per model call")
     executor: Literal["local", "ray"] = Field("local", description="where generation and CLAP scoring run: local (this process) or ray (model actors on a Ray cluster; pip install 'synthio[ray]'; docs/pipeline.md)")
     ray_address: str | None = Field(None, description="executor ray: the cluster to join, auto (the one `ray start` runs here) or HOST:PORT; unset: $RAY_ADDRESS, else a cluster running here, else a new local Ray instance")

@@ -31,6 +31,7 @@ from synthio.audio import fit_duration, read_audio, write_audio
 from synthio.backends import AlignBackends, load_clap, load_t2a
 from synthio.clap.base import template_prompt
 from synthio.clap.frechet import frechet_distance
+from synthio.config import Guidance
 from synthio.dataset import Clip
 from synthio.errors import SynthioError
 from synthio.outdir import claim_output
@@ -47,7 +48,7 @@ class AlignConfig(AlignBackends, FewShotSelection):
 
     losers_per_clip: int = Field(2, ge=1, description="k: base-model outputs per real clip")
     sample_steps: int = Field(16, ge=1, description="sampler steps for losers and the FD clips")
-    guidance: float = Field(5.0, description="classifier-free guidance for losers and the FD clips")
+    guidance: Guidance = 5.0
     train: AlignTrainConfig = Field(default_factory=AlignTrainConfig)
     validation_clips: int = Field(0, ge=0, description="few-shot clips held out (stratified per class, seeded; never winners) for a validation FD that picks the kept adapter; 0: off")
     validate_every: int = Field(50, ge=1, description="optimiser steps between validation FDs (also at step 0 and the last step)")

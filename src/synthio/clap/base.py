@@ -26,8 +26,12 @@ def clap_score(audio_embeddings: torch.Tensor, text_embeddings: torch.Tensor, lo
     if audio_embeddings.shape != text_embeddings.shape:
         raise ValueError(f"paired embeddings must have one shape, got {tuple(audio_embeddings.shape)} and {tuple(text_embeddings.shape)}")
     cosine = (F.normalize(audio_embeddings.float(), dim=-1) * F.normalize(text_embeddings.float(), dim=-1)).sum(-1)
-    scale = torch.as_tensor(log_logit_scale, dtype=torch.float32).exp()
-    return torch.sigmoid(scale * cosine + logit_bias)
+    return score_of_cosines(cosine, log_logit_scale, logit_bias)
+
+
+def score_of_cosines(cosines: torch.Tensor, log_logit_scale: float | torch.Tensor, logit_bias: float = 0.0) -> torch.Tensor:
+    """``sigmoid(exp(log_logit_scale) * cosines + logit_bias)`` elementwise: the score formula's one home."""
+    return torch.sigmoid(torch.as_tensor(log_logit_scale, dtype=torch.float32).exp() * cosines + logit_bias)
 
 
 @runtime_checkable

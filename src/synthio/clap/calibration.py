@@ -11,7 +11,8 @@ Pitfalls: pairs are class-balanced (own-label pairs and other-label pairs weigh 
 total), so 0.5 means "as much a match as not" whatever the number of labels; negatives come only
 from the labels of the clip's own source, the comparison the filter makes among a dataset's
 labels. Calibrating on training clips would fit the model's optimism on them: hold clips out.
-The transform is monotone, so ``threshold: auto`` keeps exactly the same clips as without it.
+The transform is monotone, so ``threshold: auto`` keeps the same clips as without it (up to the
+percentile's interpolation between two real clips' values).
 """
 
 from __future__ import annotations
@@ -49,17 +50,22 @@ class ScoreCalibration:
 
 
 def fit_platt(cosines: torch.Tensor, targets: torch.Tensor, iterations: int = 200) -> tuple[float, float]:
-    """``(log_logit_scale, logit_bias)`` minimising the class-balanced log loss of ``sigmoid(exp(s) * cos + b)`` (Platt 1999)."""
+    """``(log_logit_scale, logit_bias)`` minimising the class-balanced log loss of ``sigmoid(exp(s) * cos + b)`` (Platt 1999).
+
+    Platt's smoothed targets ``(N+ + 1) / (N+ + 2)`` and ``1 / (N- + 2)`` keep the optimum finite when the pairs are separable.
+    """
     cosines, targets = cosines.double().flatten(), targets.bool().flatten()
     if not targets.any() or targets.all():
         raise ValueError("calibration needs both matching and non-matching pairs")
-    weights = torch.where(targets, 0.5 / targets.sum(), 0.5 / (~targets).sum()).double()
+    positives, negatives = int(targets.sum()), int((~targets).sum())
+    soft = torch.where(targets, (positives + 1) / (positives + 2), 1 / (negatives + 2)).double()
+    weights = torch.where(targets, 0.5 / positives, 0.5 / negatives).double()
     params = torch.tensor([0.0, 0.0], dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.LBFGS([params], lr=1.0, max_iter=iterations, line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        loss = (weights * F.binary_cross_entropy_with_logits(params[0].exp() * cosines + params[1], targets.double(), reduction="none")).sum()
+        loss = (weights * F.binary_cross_entropy_with_logits(params[0].exp() * cosines + params[1], soft, reduction="none")).sum()
         loss.backward()
         return loss
 

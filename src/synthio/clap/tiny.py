@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from synthio.audio import LogMel, fit_duration, resample
-from synthio.clap.calibration import ScoreCalibration
+from synthio.clap.calibration import CALIBRATION_FILE, ScoreCalibration
 from synthio.models.cnn import ConvEncoder
 from synthio.text import MiniLMText, shared_text_encoder
 
@@ -135,4 +135,5 @@ def save_tiny_clap(audio: TinyClapAudio, folder: str | Path, metadata: dict[str,
     (folder / "config.json").write_text(json.dumps(config, indent=2))
     state = {k: v.detach().cpu().contiguous() for k, v in audio.state_dict().items()}
     save_file(state, str(folder / "model.safetensors"), metadata=metadata)
+    (folder / CALIBRATION_FILE).unlink(missing_ok=True)  # fitted to the weights just replaced
     return folder

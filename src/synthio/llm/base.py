@@ -17,7 +17,7 @@ class LLMError(SynthioError, RuntimeError):
 
 
 class LLMUnreachable(LLMError):
-    """The LLM's endpoint did not answer at all (connection refused, no route, timeout): no request to it can succeed."""
+    """Nothing answers at the LLM's address (connection refused, no route): no request to it can succeed. A slow answer is not this."""
 
 
 @runtime_checkable

@@ -137,7 +137,7 @@ class OpenAICompatibleLLM:
         try:
             page = self._get_client().with_options(timeout=timeout_seconds, max_retries=0).models.list()
         except openai.APITimeoutError as error:
-            raise LLMUnreachable(f"{self.where} did not answer GET /models within {timeout_seconds:g} s") from error
+            raise LLMError(f"{self.where} did not answer GET /models within {timeout_seconds:g} s") from error
         except openai.APIStatusError as error:
             hint = {401: f"; check the key in ${self.api_key_env}", 403: f"; check the key in ${self.api_key_env}", 404: "; is base_url right (it usually ends in /v1)?"}
             raise LLMError(f"{self.where} answered GET /models with HTTP {error.status_code}: {error.message}{hint.get(error.status_code, '')}") from error

@@ -26,8 +26,9 @@ from synthio.clap.calibration import ScoreCalibration, calibrate
 from synthio.clap.tiny import TinyClap, TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap
 from synthio.device import resolve_device
 from synthio.errors import SynthioError
+from synthio.outdir import fingerprint
 from synthio.pretraining.corpus.base import load_corpus
-from synthio.progress import console, progress_bar
+from synthio.progress import console, progress_bar, say
 from synthio.specaugment import SpecAugment
 from synthio.text import MiniLMText, shared_text_encoder
 
@@ -44,7 +45,7 @@ class ClapTrainConfig:
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.holdout_fraction < 1.0:
-            raise ValueError(f"holdout_fraction must be in [0, 1), got {self.holdout_fraction}")
+            raise SynthioError(f"holdout_fraction must be in [0, 1), got {self.holdout_fraction}")
 
 
 def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = ClapTrainConfig(), model_config: TinyClapConfig = TinyClapConfig(), text: MiniLMText | None = None) -> Path:
@@ -63,14 +64,15 @@ def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = 
     label_ids = torch.tensor([label_names.index(labels[i]) for i in kept])
     model = TinyClapAudio(model_config)
     with torch.no_grad():
-        all_features = torch.cat([model.logmel(waves[i : i + 256]) for i in range(0, len(waves), 256)])
+        features = torch.cat([model.logmel(waves[i : i + 256]) for i in range(0, len(waves), 256)])
         del waves
-        fitted = all_features[kept].reshape(-1, all_features.shape[-1])
-        model.feature_mean.copy_(fitted.mean(0))
-        model.feature_std.copy_(fitted.std(0).clamp_min(1e-5))
-        all_features = ((all_features - model.feature_mean) / model.feature_std).to(torch.float16)
-        features, held_out_features = all_features[kept], all_features[held_out]
-        del all_features, fitted
+        fitted = features[kept] if len(held_out) else features
+        model.feature_mean.copy_(fitted.reshape(-1, features.shape[-1]).mean(0))
+        model.feature_std.copy_(fitted.reshape(-1, features.shape[-1]).std(0).clamp_min(1e-5))
+        del fitted
+        features = ((features - model.feature_mean) / model.feature_std).to(torch.float16)
+        if len(held_out):
+            features, held_out_features = features[kept], features[held_out]
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
     steps_per_epoch = max(1, len(features) // train.batch_size)
@@ -79,9 +81,13 @@ def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = 
     start_epoch = 0
     checkpoint = out / "checkpoint.pt"
     state = restore(checkpoint, {"model": model, "optimizer": optimizer, "scheduler": scheduler})
+    holdout = holdout_fingerprint(held_out, len(captions))
     if state is not None:
-        if float(state.get("holdout_fraction", 0.0)) != train.holdout_fraction:
-            raise SynthioError(f"{checkpoint} was trained with holdout_fraction {state.get('holdout_fraction', 0.0)}, not {train.holdout_fraction}: rerun with that value to resume, or name another --out")
+        if state.get("holdout", holdout_fingerprint(torch.zeros(0, dtype=torch.long), len(captions))) != holdout:
+            raise SynthioError(
+                f"{checkpoint} was trained with other clips held out (another --holdout-fraction or --seed, or the corpus has changed since): "
+                "rerun with those settings to resume, or name another --out"
+            )
         start_epoch = int(state["epoch"])
         generator.manual_seed(train.seed + start_epoch)
         console.print(f"resuming after epoch {start_epoch}")
@@ -112,12 +118,16 @@ def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = 
             record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "logit_scale": float(model.logit_scale.detach().exp()), "seconds": round(time.time() - started, 1)}
             log.write(json.dumps(record) + "\n")
             log.flush()
-            save_checkpoint(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "holdout_fraction": train.holdout_fraction})
+            save_checkpoint(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "epoch": epoch + 1, "holdout": holdout})
     log.close()
     model.cpu().eval()
     folder = save_tiny_clap(model, out / "model", metadata={"corpus": str(corpus), "epochs": str(train.epochs), "clips": str(len(features)), "held_out_clips": str(len(held_out))})
     if len(held_out):
-        calibration = calibrate_held_out(model, held_out_features, held_out.tolist(), labels, sources, text)
+        try:
+            calibration = calibrate_held_out(model, held_out_features, held_out.tolist(), labels, sources, text)
+        except ValueError as error:
+            say("warning:", f"no calibration written: {error} (every held-out clip's source has one label?)")
+            return folder
         calibration.save(folder)
         console.print(f"calibrated on {calibration.held_out_clips} held-out clips: {json.dumps(calibration.report)}")
     return folder
@@ -128,8 +138,13 @@ def holdout_split(clips: int, fraction: float, seed: int) -> tuple[torch.Tensor,
     order = torch.randperm(clips, generator=torch.Generator().manual_seed(seed + 7919))
     count = int(round(fraction * clips))
     if fraction > 0 and not 0 < count < clips:
-        raise ValueError(f"holdout_fraction {fraction} of {clips} clips leaves no clip to hold out or none to train on")
+        raise SynthioError(f"holdout_fraction {fraction} of {clips} clips leaves no clip to hold out or none to train on")
     return order[:count].sort().values, order[count:].sort().values
+
+
+def holdout_fingerprint(held_out: torch.Tensor, clips: int) -> str:
+    """Which clips were held out of how many: a resumed run must hold out the very same ones."""
+    return fingerprint({"clips": clips, "held_out": held_out.tolist()})
 
 
 @torch.no_grad()

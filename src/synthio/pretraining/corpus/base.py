@@ -165,14 +165,15 @@ def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 1600
         raise SynthioError(f"{out} is a file, not a folder: name a folder for the corpus")
     if (out / "metadata.csv").exists() and not any(out.glob("*.rows.jsonl")):
         raise SynthioError(f"{out} holds a metadata.csv that `synthio corpus build` did not write (a dataset?); name another folder for the corpus")
-    if out.is_dir() and any(p.name != SETTINGS for p in out.iterdir()) and not any(out.glob("*.rows.jsonl")):
+    started = any(out.glob("*.rows.jsonl"))
+    if out.is_dir() and any(p.name != SETTINGS for p in out.iterdir()) and not started:
         raise SynthioError(f"{out} is not empty and holds no corpus build (no SOURCE.rows.jsonl); name an empty or new folder: the build writes metadata.csv, corpus_stats.json and a folder per source there")
     settings = {"sample_rate": sample_rate, "max_seconds": max_seconds}
     recorded = json.loads((out / SETTINGS).read_text()) if (out / SETTINGS).is_file() else None
-    if recorded is not None and recorded != settings:
+    if started and recorded is not None and recorded != settings:
         raise SynthioError(f"{out} was built with {recorded}, not {settings}; rerun with those settings to resume or add sources, or build into a new folder")
     out.mkdir(parents=True, exist_ok=True)
-    if recorded is None:
+    if not started:  # a corpus begun before this record existed stays unrecorded: its settings are unknown
         write_text_atomic(out / SETTINGS, json.dumps(settings) + "\n")
     line = install_line(sources)
     if line:
