@@ -93,7 +93,7 @@ def evaluate(
     augment_config: Annotated[Optional[Path], typer.Option(help="YAML of `synthio augment` settings used by the synthetic methods")] = None,
     retrieval_pool: Annotated[Optional[Path], typer.Option(help="audiofolder the retrieval method draws from (e.g. the pretraining corpus)")] = None,
     classifier: Annotated[Optional[str], typer.Option(help="cnn (from scratch), cnn-pretrained (the CNN fine-tuned from the tiny CLAP's audio encoder), clap-probe (probe on the frozen tiny CLAP encoder) or ast (transformers AST)")] = None,
-    classifier_path: Annotated[Optional[Path], typer.Option(help="for ast: local checkpoint folder or config.json; for cnn-pretrained and clap-probe: a `synthio pretrain clap` model folder (default: the shipped tiny CLAP)")] = None,
+    classifier_path: Annotated[Optional[Path], typer.Option(help="for ast: local checkpoint folder or config.json; for cnn-pretrained and clap-probe: a `synthio pretrain clap` model folder (default: the shipped tiny CLAP v1)")] = None,
     val_group: Annotated[Optional[str], typer.Option(help="column of each clip's source recording; validation never shares one with train")] = None,
     seconds: Annotated[Optional[float], typer.Option(help="clip length fed to the classifier (default: from the data)")] = None,
     steps: Annotated[Optional[int], typer.Option(help="optimiser steps per run (same for every method)")] = None,

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from synthio.clap.base import AudioTextScorer, score
-from synthio.clap.tiny import TinyClap, TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap
+from synthio.clap.tiny import TinyClap, TinyClapAudio, TinyClapConfig, load_tiny_clap_audio, multi_positive_clip_loss, save_tiny_clap
 from synthio.text import MiniLMText
 
 SMALL = TinyClapConfig(seconds=0.5, n_mels=16, channels=(4, 8), embed_dim=8)
@@ -38,6 +38,13 @@ def test_save_load_round_trip_and_shared_score(tmp_path, text):
         audio.feature_mean.fill_(-5.0)
         audio.logit_scale.fill_(2.0)
     save_tiny_clap(audio, tmp_path / "m")
+    loaded = load_tiny_clap_audio(tmp_path / "m").state_dict()
+    for key, value in audio.state_dict().items():
+        matrix = value.is_floating_point() and value.dim() >= 2
+        assert loaded[key].dtype == value.dtype and torch.equal(loaded[key], value.half().float() if matrix else value), key
+    with torch.no_grad():
+        for parameter in audio.parameters():
+            parameter.copy_(parameter.half().float() if parameter.dim() >= 2 else parameter)
     a, b = TinyClap(audio, text), TinyClap.load(tmp_path / "m", text=text)
     assert isinstance(b, AudioTextScorer)
     waves = [np.sin(np.arange(12000) / 7).astype(np.float32), np.random.default_rng(0).standard_normal(4000).astype(np.float32)]
@@ -61,3 +68,4 @@ def test_shipped_weights_load_through_the_embedded_backend():
     assert torch.allclose(audio.norm(dim=-1), torch.ones(1), atol=1e-5)
     assert scorer.embed_text(["Sound of a siren", "Sound of a dog_bark"]).shape == (2, 256)
     assert 2.0 < scorer.log_logit_scale() < math.log(100)
+    assert scorer.calibration is not None and scorer.logit_bias() < 0  # v2 ships its Platt scaling (docs/results.md §2)

@@ -81,8 +81,8 @@ def test_ast_from_local_folder_fine_tunes_with_its_extractor_normalisation(tmp_p
 
 
 def saved_tiny_clap(folder):
-    """A tiny random CLAP tower with non-trivial input statistics, saved to ``folder``."""
-    from synthio.clap.tiny import TinyClapAudio, TinyClapConfig, save_tiny_clap
+    """A tiny random CLAP tower with non-trivial input statistics, saved to ``folder``; returned as loaded back (its matrices rounded to float16)."""
+    from synthio.clap.tiny import TinyClapAudio, TinyClapConfig, load_tiny_clap_audio, save_tiny_clap
 
     torch.manual_seed(0)
     audio = TinyClapAudio(TinyClapConfig(seconds=0.5, n_mels=16, channels=(4, 8), embed_dim=8))
@@ -90,7 +90,7 @@ def saved_tiny_clap(folder):
         audio.feature_mean.fill_(-4.0)
         audio.feature_std.fill_(3.0)
     save_tiny_clap(audio, folder)
-    return audio
+    return load_tiny_clap_audio(folder)
 
 
 def test_clap_probe_starts_as_zero_shot_and_keeps_the_pretrained_tower(tmp_path):

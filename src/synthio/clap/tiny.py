@@ -80,7 +80,7 @@ def load_tiny_clap_audio(folder: str | Path) -> TinyClapAudio:
 
     folder = Path(folder)
     audio = TinyClapAudio(TinyClapConfig(**json.loads((folder / "config.json").read_text())))
-    audio.load_state_dict(load_file(str(folder / "model.safetensors")))
+    audio.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in load_file(str(folder / "model.safetensors")).items()})
     return audio
 
 
@@ -125,7 +125,7 @@ class TinyClap:
 
 
 def save_tiny_clap(audio: TinyClapAudio, folder: str | Path, metadata: dict[str, str] | None = None) -> Path:
-    """``config.json`` + ``model.safetensors`` (state dict without the fixed STFT buffers)."""
+    """``config.json`` + ``model.safetensors`` (state dict without the fixed STFT buffers; weight matrices in float16, half the size; vectors and statistics in float32)."""
     from safetensors.torch import save_file
 
     folder = Path(folder)
@@ -133,7 +133,7 @@ def save_tiny_clap(audio: TinyClapAudio, folder: str | Path, metadata: dict[str,
     config = asdict(audio.config)
     config["channels"] = list(config["channels"])
     (folder / "config.json").write_text(json.dumps(config, indent=2))
-    state = {k: v.detach().cpu().contiguous() for k, v in audio.state_dict().items()}
+    state = {k: (v.half() if v.is_floating_point() and v.dim() >= 2 else v).detach().cpu().contiguous() for k, v in audio.state_dict().items()}
     save_file(state, str(folder / "model.safetensors"), metadata=metadata)
     (folder / CALIBRATION_FILE).unlink(missing_ok=True)  # fitted to the weights just replaced
     return folder

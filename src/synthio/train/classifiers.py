@@ -120,7 +120,7 @@ class PretrainedCNNClassifier(CNNClassifier):
 
     @classmethod
     def from_folder(cls, labels: list[str], folder: str | Path | None = None) -> PretrainedCNNClassifier:
-        """From a ``synthio pretrain clap`` model folder, or the shipped tiny CLAP."""
+        """From a ``synthio pretrain clap`` model folder, or the shipped tower (tiny CLAP v1)."""
         from synthio.clap.tiny import load_tiny_clap_audio
 
         return cls(labels, load_tiny_clap_audio(tiny_clap_folder(folder, "cnn-pretrained")))
@@ -129,11 +129,15 @@ class PretrainedCNNClassifier(CNNClassifier):
         """No-op: the statistics are the corpus's, which the encoder was pretrained with."""
 
 
+TOWER = "tiny_clap_v1"
+"""The shipped CLAP whose audio tower the classifiers start from: v1, which their measured tables used (the embedded scorer moved on to v2)."""
+
+
 def tiny_clap_folder(folder: str | Path | None, classifier: str) -> Path:
-    """``folder``, or the shipped tiny CLAP when it is None; raises naming the fix when it holds no weights."""
+    """``folder``, or the shipped tower :data:`TOWER` when it is None; raises naming the fix when it holds no weights."""
     from synthio.weights import shipped
 
-    folder = Path(folder) if folder is not None else shipped("tiny_clap")
+    folder = Path(folder) if folder is not None else shipped(TOWER)
     if folder is None or not (Path(folder) / "model.safetensors").is_file():
         raise MissingFileError(f"--classifier {classifier}: no tiny-CLAP weights in {folder}; pass --classifier-path (YAML: classifier: {{path: ...}}) with a folder from `synthio pretrain clap`")
     return Path(folder)
@@ -164,7 +168,7 @@ class ClapProbeClassifier(nn.Module):
 
     @classmethod
     def from_folder(cls, labels: list[str], folder: str | Path | None = None) -> ClapProbeClassifier:
-        """From a ``synthio pretrain clap`` model folder, or the shipped tiny CLAP."""
+        """From a ``synthio pretrain clap`` model folder, or the shipped tower (tiny CLAP v1)."""
         from synthio.clap.tiny import TinyClap
 
         return cls(TinyClap.load(tiny_clap_folder(folder, "clap-probe")), labels)
