@@ -67,7 +67,7 @@ class EvaluateConfig(BaseModel):
     val_n: int | None = Field(None, description="validation size carved from the rest of the pool (default: n)")
     val_group: str | None = Field(None, description="column naming each clip's source (e.g. freesound_id): no validation clip shares one with a train clip")
     classifier: Literal[CLASSIFIERS] = "cnn"
-    classifier_path: Path | None = Field(None, description="ast: checkpoint folder or config.json; cnn-pretrained, clap-probe: tiny-CLAP model folder (default: shipped)")
+    classifier_path: Path | None = Field(None, description="ast: checkpoint folder or config.json; cnn-pretrained, clap-probe: tiny-CLAP model folder (default: the shipped tiny CLAP v1)")
     sample_rate: int = Field(16000, gt=0)
     seconds: float | None = Field(None, gt=0, allow_inf_nan=False, description="clip length for the classifier (default: 95th percentile of the pool, up to 10 s)")
     copies: int = Field(4, ge=1, description="augmented copies per real clip for waveform methods")
