@@ -131,6 +131,22 @@ def test_validate_without_filters_checks_every_row_of_a_plain_folder(tmp_path):
     assert empty.exit_code == 1 and "0 clips usable, 0 labels, 0 problem(s)" in empty.output
 
 
+def test_validate_warns_of_silent_and_clipped_clips_without_failing(tmp_path):
+    import numpy as np
+
+    from synthio.audio import write_audio
+    from tests.conftest import SAMPLE_RATE, make_folder
+
+    root = make_folder(tmp_path / "levels", {"low": 2, "high": 2})
+    write_audio(root / "train/low_0.wav", np.zeros(SAMPLE_RATE // 2, np.float32), SAMPLE_RATE)
+    loud = np.clip(4 * np.sin(np.arange(SAMPLE_RATE // 2) / 5), -1, 1).astype(np.float32)
+    write_audio(root / "train/high_0.wav", loud, SAMPLE_RATE)
+    result = runner.invoke(app, ["validate", str(root)])
+    lines = " ".join(result.output.split())
+    assert result.exit_code == 0 and "4 clips usable, 2 labels, 0 problem(s), 2 warning(s)" in lines
+    assert "train/low_0.wav: silent (peak 0.0e+00" in lines and "train/high_0.wav: clipped (" in lines and "low_1.wav" not in lines
+
+
 def test_validate_refuses_files_outside_the_folder_unless_allowed(tmp_path):
     from tests.conftest import make_folder, write_metadata
 

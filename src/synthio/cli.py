@@ -154,20 +154,23 @@ def validate(
     sample_rate: Annotated[int, typer.Option(min=1000, help="rate the audio is decoded at")] = 16000,
     allow_outside: Annotated[bool, typer.Option("--allow-outside", help="accept file_name entries that lead outside DATA_DIR (absolute, .., symlinks)")] = False,
 ) -> None:
-    """Decode every row (or the selected parts) and list every problem at once (exit 1 if any, or if no clip is usable)."""
-    from synthio.dataset import load_parts, load_selection, parse_where
+    """Decode every row (or the selected parts) and list every problem at once (exit 1 if any, or if no clip is usable); warn of silent and clipped clips."""
+    from synthio.dataset import level_warnings, load_parts, load_selection, parse_where
 
     if train_where and test_where:
         parts = load_parts(data_dir, parse_where(train_where), parse_where(test_where), sample_rate, skip_bad=True, allow_outside=allow_outside)
         problems, usable = parts.skipped, f"{len(parts.train)} train and {len(parts.test)} test clips usable, {_count(len(parts.labels), 'label')}"
-        empty = not parts.train or not parts.test
+        empty, clips = not parts.train or not parts.test, parts.train + parts.test
     else:
         clips, problems = load_selection(data_dir, parse_where(train_where or test_where), sample_rate, skip_bad=True, allow_outside=allow_outside)
         usable = f"{len(clips)} clips usable, {_count(len({label for c in clips for label in c.all_labels}), 'label')}"
         empty = not clips
     for problem in problems:
         say("bad", problem, style="red")
-    console.print(f"{usable}, {len(problems)} problem(s)")
+    warnings = level_warnings(clips)
+    for warning in warnings:
+        say("warn", f"{warning}: usable, but check it")
+    console.print(f"{usable}, {len(problems)} problem(s), {len(warnings)} warning(s)")
     if empty and not problems:
         say("bad", f"no usable clip: {data_dir}/metadata.csv (or the part selected) lists none; add one row per clip", style="red")
     if problems or empty:

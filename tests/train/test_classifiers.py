@@ -129,6 +129,14 @@ def test_cnn_pretrained_starts_from_the_clap_encoder_keeps_its_statistics_and_fi
         build_classifier("cnn-pretrained", ["a"], path=tmp_path / "missing")
 
 
-def test_cnn_pretrained_loads_the_shipped_tiny_clap_by_default():
+def test_both_pretrained_classifiers_start_from_the_shipped_v1_tower_not_the_v2_scorer():
+    from synthio.clap.tiny import load_tiny_clap_audio
+    from synthio.weights import shipped
+
+    v1, v2 = load_tiny_clap_audio(shipped("tiny_clap_v1")), load_tiny_clap_audio(shipped("tiny_clap"))
     model = build_classifier("cnn-pretrained", ["a", "b"])
     assert model.encoder.embedding_dim == 128 and not bool((model.feature_std == 0).any())
+    assert all(torch.equal(v, v1.encoder.state_dict()[k]) for k, v in model.encoder.state_dict().items())
+    assert torch.equal(model.feature_mean, v1.feature_mean) and not torch.equal(model.feature_mean, v2.feature_mean)
+    probe = build_classifier("clap-probe", ["a", "b"])
+    assert torch.equal(probe.audio.encoder.blocks[0][0].weight, v1.encoder.blocks[0][0].weight)
