@@ -180,3 +180,12 @@ def test_duplicate_columns_and_rows_with_too_few_or_too_many_fields(tmp_path):
     assert [c.file_name for c in clips] == ["train/low_0.wav"] and len(problems) == 2
     with pytest.raises(DatasetError, match="too many fields"):
         read_metadata(root)
+
+
+def test_an_empty_file_name_and_a_folder_are_each_one_problem_that_says_what_it_is(tmp_path):
+    root = make_folder(tmp_path / "d", {"a": 1})
+    (root / "train/sub").mkdir()
+    write_metadata(root, [{"file_name": "train/a_0.wav", "label": "a"}, {"file_name": " ", "label": "a"}, {"file_name": "train/sub", "label": "a"}])
+    clips, problems = load_selection(root, None, 16000, skip_bad=True)
+    assert [c.file_name for c in clips] == ["train/a_0.wav"]
+    assert [(p.file_name, p.kind) for p in problems] == [("<empty>", "missing file_name"), ("train/sub", "not a file")]

@@ -82,6 +82,8 @@ def read_audio(path: str | os.PathLike, sample_rate: int, mono: bool = True) -> 
     Raises AudioError for missing, unreadable, truncated, empty or non-finite audio.
     """
     path = Path(path)
+    if path.is_dir():
+        raise AudioError(path, "not a file", "this is a folder", "name the audio file inside it, or remove the metadata row")
     if not path.is_file():
         raise AudioError(path, "missing", "file does not exist", "add the file or remove its metadata row")
     if path.stat().st_size == 0:

@@ -259,6 +259,12 @@ def find_row_problems(rows: list[dict[str, str]]) -> list[Problem]:
     return problems
 
 
+def without_problems(rows: list[dict[str, str]], problems: list[Problem]) -> list[dict[str, str]]:
+    """The rows worth decoding: those with a file name that no problem names (each problem is reported once)."""
+    bad = {same_file(p.file_name) for p in problems}
+    return [r for r in rows if r["file_name"].strip() and same_file(r["file_name"]) not in bad]
+
+
 def same_file(file_name: str) -> str:
     """The path a ``file_name`` names, spelled one way (``./a.wav``, ``x/../a.wav`` -> ``a.wav``): what duplicate and overlap checks compare."""
     return os.path.normpath(file_name)
@@ -352,9 +358,7 @@ def load_parts(
         raise SelectionError(f"{len(overlap)} file(s) are in both the train and the test part (e.g. {sorted(overlap)[0]}); make the filters disjoint")
 
     problems += find_row_problems(train_rows + test_rows)
-    bad_names = {same_file(p.file_name) for p in problems}
-    train_rows = [r for r in train_rows if same_file(r["file_name"]) not in bad_names]
-    test_rows = [r for r in test_rows if same_file(r["file_name"]) not in bad_names]
+    train_rows, test_rows = without_problems(train_rows, problems), without_problems(test_rows, problems)
     train, train_problems = decode_rows(root, train_rows, sample_rate, "decoding train pool", allow_outside)
     test, test_problems = decode_rows(root, test_rows, sample_rate, "decoding test part", allow_outside)
     problems += train_problems + test_problems
@@ -405,8 +409,7 @@ def load_selection(
             unknown = [label for label in row_labels(r) if label not in labels]
             if unknown:
                 problems.append(Problem(r["file_name"], "unknown label", f"label {unknown[0]!r} is not a train label ({', '.join(labels)})", "relabel or remove the row"))
-    bad = {same_file(p.file_name) for p in problems}
-    clips, decode_problems = decode_rows(root, [r for r in rows if same_file(r["file_name"]) not in bad], sample_rate, f"decoding {Path(root).name}", allow_outside)
+    clips, decode_problems = decode_rows(root, without_problems(rows, problems), sample_rate, f"decoding {Path(root).name}", allow_outside)
     problems += decode_problems
     if problems and not skip_bad:
         raise DatasetError(root, problems)
