@@ -18,6 +18,19 @@ def test_help_explains_every_command():
     assert "--skip-bad" in runner.invoke(app, ["evaluate", "--help"]).output
 
 
+def test_help_shows_the_config_default_behind_each_unset_option():
+    from synthio.pipeline import AugmentConfig
+
+    wide = {"COLUMNS": "400"}
+    augment = runner.invoke(app, ["augment", "--help"], env=wide).output
+    assert f"few-shot size (paper rule per class; same split as evaluate) [config default: {AugmentConfig.model_fields['n'].default}]" in augment
+    assert "or auto (a percentile of the real clips' own values) [config default: auto]" in augment
+    assert "--out" in augment and "output audiofolder: metadata.csv, audio/, manifest.jsonl, run.json, work/ " in augment and "work/ [config default" not in augment
+    evaluate = runner.invoke(app, ["evaluate", "--help"], env=wide).output
+    assert "(one few-shot split each) [config default: 0,1,2,3,4]" in evaluate and "[config default: cnn]" in evaluate
+    assert "[config default: dpo]" in runner.invoke(app, ["align", "--help"], env=wide).output  # a setting of a section (train.objective)
+
+
 def test_bad_folder_fails_then_skip_bad_completes_and_lists(tmp_path):
     root = broken_folder(tmp_path / "d")
     args = ["evaluate", str(root), "--train-where", "split=train", "--test-where", "split=test", *FAST]

@@ -63,8 +63,43 @@ def _fail(error: Exception) -> None:
     raise typer.Exit(code=2)
 
 
-def command(group: typer.Typer = app, name: str | None = None):
-    """Register a command whose ``SynthioError`` becomes one red message and exit code 2 (any other exception stays a traceback)."""
+def config_default(model, name: str) -> str | None:
+    """The default of setting ``name`` of ``model`` (a top-level field, else a field of one of its sections) as a flag would write it; None if it has none."""
+    from pydantic import BaseModel
+
+    from synthio.config import _model_of
+
+    fields = [model.model_fields.get(name)] + [section.model_fields.get(name) for f in model.model_fields.values() if (section := _model_of(f.annotation)) is not None]
+    field = next((f for f in fields if f is not None), None)
+    value = None if field is None or field.is_required() else field.get_default(call_default_factory=True)
+    if value is None or isinstance(value, BaseModel) or value in ([], ()):
+        return None
+    return ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+
+
+def with_config_defaults(model_path: str):
+    """A command class whose ``--help`` shows, after each option left unset by default, the default of the config setting it overrides (``model_path`` = "module:Class", imported only for help)."""
+    from typer.core import TyperCommand
+
+    class ConfigDefaultsCommand(TyperCommand):
+        def format_help(self, ctx, formatter):
+            import importlib
+
+            from rich.markup import escape
+
+            module, _, cls = model_path.partition(":")
+            model = getattr(importlib.import_module(module), cls)
+            for param in self.params:
+                default = config_default(model, param.name) if param.param_type_name == "option" and param.default is None else None
+                if default is not None and "config default:" not in (param.help or ""):
+                    param.help = f"{param.help} " + escape(f"[config default: {default}]")
+            return super().format_help(ctx, formatter)
+
+    return ConfigDefaultsCommand
+
+
+def command(group: typer.Typer = app, name: str | None = None, config: str | None = None):
+    """Register a command whose ``SynthioError`` becomes one red message and exit code 2 (any other exception stays a traceback); ``config`` ("module:Class") puts its settings' defaults in ``--help``."""
 
     def register(function):
         @functools.wraps(function)
@@ -74,19 +109,19 @@ def command(group: typer.Typer = app, name: str | None = None):
             except SynthioError as error:
                 _fail(error)
 
-        return group.command(name)(run)
+        return group.command(name, cls=with_config_defaults(config) if config else None)(run)
 
     return register
 
 
-@command()
+@command(config="synthio.evaluation:EvaluateConfig")
 def evaluate(
     data_dir: DataDir = None,
     train_where: Where = None,
     test_where: Annotated[Optional[list[str]], typer.Option(help="test part filter COLUMN=V[,V2]; repeatable (e.g. fold=10)")] = None,
     n: Annotated[Optional[str], typer.Option(help="few-shot sizes, e.g. 50,100,200 (paper rule per class)")] = None,
     methods: Annotated[Optional[str], typer.Option(help=METHODS_HELP)] = None,
-    seeds: Annotated[Optional[str], typer.Option(help="seeds, e.g. 0,1,2 (default 0,1,2,3,4: one few-shot split each)")] = None,
+    seeds: Annotated[Optional[str], typer.Option(help="seeds, e.g. 0,1,2 (one few-shot split each)")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output folder: results.json, summary.md, summary.png")] = None,
     extra_train: Annotated[Optional[list[Path]], typer.Option(help="audiofolder of extra train rows (e.g. synthetic), run as method extra:NAME; repeatable")] = None,
     factor: Annotated[Optional[str], typer.Option(help="synthetic clips per real clip for synthetic methods and retrieval, e.g. 4 or 1,2,4,8 (a sweep)")] = None,
@@ -98,8 +133,8 @@ def evaluate(
     seconds: Annotated[Optional[float], typer.Option(help="clip length fed to the classifier (default: from the data)")] = None,
     steps: Annotated[Optional[int], typer.Option(help="optimiser steps per run (same for every method)")] = None,
     learning_rate: Annotated[Optional[float], typer.Option(help="AdamW learning rate (default: the classifier's own; choose it on validation accuracy, never on the test part)")] = None,
-    synthetic_schedule: Annotated[Optional[str], typer.Option(help="mix (default): generated rows train with the real clips; pretrain: on the generated rows first, then on the real clips")] = None,
-    synthetic_gate: Annotated[Optional[str], typer.Option(help="off (default): generated rows always train; validation: only where they beat the real clips alone on validation (results.json says which)")] = None,
+    synthetic_schedule: Annotated[Optional[str], typer.Option(help="mix: generated rows train with the real clips; pretrain: on the generated rows first, then on the real clips")] = None,
+    synthetic_gate: Annotated[Optional[str], typer.Option(help="off: generated rows always train; validation: only where they beat the real clips alone on validation (results.json says which)")] = None,
     copies: Annotated[Optional[int], typer.Option(help="augmented copies per real clip for waveform methods")] = None,
     device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda")] = None,
     skip_bad: SkipBad = False,
@@ -286,7 +321,7 @@ def pretrain_vocoder_command(
     console.print(f"wrote {path}")
 
 
-@command()
+@command(config="synthio.align.run:AlignConfig")
 def align(
     data_dir: DataDir = None,
     where: Where = None,
@@ -319,7 +354,7 @@ def align(
     console.print(json.dumps({k: summary[k] for k in keys}, indent=2), markup=False, highlight=False)
 
 
-@command()
+@command(config="synthio.pipeline:AugmentConfig")
 def augment(
     data_dir: DataDir = None,
     where: Where = None,
@@ -328,7 +363,7 @@ def augment(
     seed: Annotated[Optional[int], typer.Option(min=0, help="split and generation seed")] = None,
     out: Annotated[Optional[Path], typer.Option(help="output audiofolder: metadata.csv, audio/, manifest.jsonl, run.json, work/")] = None,
     threshold: Annotated[Optional[str], typer.Option(help="keep a clip at or above this value of the filter rule (score: CLAP score in [0, 1]; margin: cosine margin in [-2, 2]), or auto (a percentile of the real clips' own values)")] = None,
-    executor: Annotated[Optional[str], typer.Option(help="where generation and CLAP scoring run: local (this process, the default) or ray (one model per actor on a Ray cluster; pip install 'synthio\\[ray]'; actor sizes: ray_* config keys)")] = None,
+    executor: Annotated[Optional[str], typer.Option(help="where generation and CLAP scoring run: local (this process) or ray (one model per actor on a Ray cluster; pip install 'synthio\\[ray]'; actor sizes: ray_* config keys)")] = None,
     ray_address: Annotated[Optional[str], typer.Option(help="executor ray: the cluster to join, auto (the one `ray start --head` runs here) or HOST:PORT; unset: $RAY_ADDRESS, else a cluster running here, else a new local Ray instance")] = None,
     no_verdict: Annotated[bool, typer.Option("--no-verdict", help="skip the closing verdict (the CNN trained with and without the kept clips, 2 x 3 trainings, tested on held-out real clips of the pool)")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan (stages, clips, LLM calls, estimated seconds from a short timing probe, peak memory, disk) and write nothing")] = False,
