@@ -138,11 +138,28 @@ def test_a_folder_of_someone_elses_files_a_file_or_other_settings_are_refused_an
             build_corpus([Repeats("one", ["a"])], tmp_path / "new", max_seconds=bad)
     assert not (tmp_path / "new").exists()
     build_corpus([Repeats("one", ["a"])], tmp_path / "built", max_seconds=2.0)
-    with pytest.raises(SynthioError, match=r"was built with \{'sample_rate': 16000, 'max_seconds': 2.0\}"):
+    with pytest.raises(SynthioError, match=r"was built with max_seconds 2.0, not max_seconds 3.0"):
         build_corpus([Repeats("one", ["a"]), Repeats("two", ["b"])], tmp_path / "built", max_seconds=3.0)
     assert not (tmp_path / "built" / "two.rows.jsonl").exists()
     build_corpus([Repeats("one", ["a"]), Repeats("two", ["b"])], tmp_path / "built", max_seconds=2.0)
     assert (tmp_path / "built" / "two.done").exists()
+
+
+def test_a_sources_own_settings_are_recorded_and_a_rerun_that_changes_them_is_refused(tmp_path):
+    import json
+
+    from synthio.errors import SynthioError
+    from synthio.pretraining.corpus.base import SETTINGS
+    from synthio.pretraining.corpus.mixtures import Mixtures
+
+    build_corpus([Repeats("one", ["a"])], tmp_path / "c")
+    assert json.loads((tmp_path / "c" / SETTINGS).read_text()) == {"sample_rate": 16000, "max_seconds": 4.0}
+    build_corpus([Repeats("one", ["a"]), Mixtures(tmp_path / "c", ["one"], count=0, seed=1)], tmp_path / "c")
+    assert json.loads((tmp_path / "c" / SETTINGS).read_text()) == {"sample_rate": 16000, "max_seconds": 4.0, "mixtures": 0, "mixtures_seed": 1}
+    with pytest.raises(SynthioError, match="was built with mixtures 0, not mixtures 5000"):
+        build_corpus([Repeats("one", ["a"]), Mixtures(tmp_path / "c", ["one"], count=5000, seed=1)], tmp_path / "c")
+    build_corpus([Repeats("one", ["a"]), Repeats("two", ["b"])], tmp_path / "c")  # without the mixtures their record stays
+    assert json.loads((tmp_path / "c" / SETTINGS).read_text())["mixtures"] == 0 and (tmp_path / "c" / "two.done").exists()
 
 
 def test_a_source_whose_rows_select_nothing_is_skipped_and_the_others_are_built(tmp_path, capsys):

@@ -169,12 +169,16 @@ def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 1600
     if out.is_dir() and any(p.name != SETTINGS for p in out.iterdir()) and not started:
         raise SynthioError(f"{out} is not empty and holds no corpus build (no SOURCE.rows.jsonl); name an empty or new folder: the build writes metadata.csv, corpus_stats.json and a folder per source there")
     settings = {"sample_rate": sample_rate, "max_seconds": max_seconds}
+    for source in sources:
+        settings.update(getattr(source, "settings", dict)())
     recorded = json.loads((out / SETTINGS).read_text()) if (out / SETTINGS).is_file() else None
-    if started and recorded is not None and recorded != settings:
-        raise SynthioError(f"{out} was built with {recorded}, not {settings}; rerun with those settings to resume or add sources, or build into a new folder")
+    changed = {k: v for k, v in settings.items() if recorded is not None and k in recorded and recorded[k] != v}
+    if started and changed:
+        was = ", ".join(f"{k} {recorded[k]}" for k in changed)
+        raise SynthioError(f"{out} was built with {was}, not {', '.join(f'{k} {v}' for k, v in changed.items())}; rerun with those settings to resume or add sources, or build into a new folder")
     out.mkdir(parents=True, exist_ok=True)
-    if not started:  # a corpus begun before this record existed stays unrecorded: its settings are unknown
-        write_text_atomic(out / SETTINGS, json.dumps(settings) + "\n")
+    if not started or recorded is not None:  # a corpus begun before this record existed stays unrecorded: its settings are unknown
+        write_text_atomic(out / SETTINGS, json.dumps({**(recorded or {}), **settings}) + "\n")
     line = install_line(sources)
     if line:
         say("some sources are missing; to add them run:", line)

@@ -66,6 +66,10 @@ class Mixtures:
         self.corpus, self.sources, self.count, self.seconds, self.seed, self.sample_rate = Path(corpus) if corpus else None, sources, count, seconds, seed, sample_rate
         self.requires: dict[str, str] = {}
 
+    def settings(self) -> dict:
+        """What ``corpus_settings.json`` records of this source: a rerun with another count or seed is refused."""
+        return {"mixtures": self.count, "mixtures_seed": self.seed}
+
     def _rows(self) -> list[dict]:
         rows = []
         for source in self.sources:
