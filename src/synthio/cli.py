@@ -67,9 +67,9 @@ def config_default(model, name: str) -> str | None:
     """The default of setting ``name`` of ``model`` (a top-level field, else a field of one of its sections) as a flag would write it; None if it has none."""
     from pydantic import BaseModel
 
-    from synthio.config import _model_of
+    from synthio.config import section_model
 
-    fields = [model.model_fields.get(name)] + [section.model_fields.get(name) for f in model.model_fields.values() if (section := _model_of(f.annotation)) is not None]
+    fields = [model.model_fields.get(name)] + [section.model_fields.get(name) for f in model.model_fields.values() if (section := section_model(f.annotation)) is not None]
     field = next((f for f in fields if f is not None), None)
     value = None if field is None or field.is_required() else field.get_default(call_default_factory=True)
     if value is None or isinstance(value, BaseModel) or value in ([], ()):

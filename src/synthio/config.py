@@ -63,7 +63,7 @@ def describe_errors(error: ValidationError) -> list[str]:
     return lines
 
 
-def _model_of(annotation) -> type[BaseModel] | None:
+def section_model(annotation) -> type[BaseModel] | None:
     """The pydantic model a field holds (also inside ``X | None``), else None."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
@@ -80,7 +80,7 @@ def unknown_keys(model: type[BaseModel], values: dict[str, Any], prefix: str = "
         field = model.model_fields.get(key)
         if field is None:
             found.append(f"'{prefix}{key}' is not a setting; valid keys{' of ' + prefix.rstrip('.') if prefix else ''}: {', '.join(model.model_fields)}")
-        elif isinstance(value, dict) and (section := _model_of(field.annotation)) is not None:
+        elif isinstance(value, dict) and (section := section_model(field.annotation)) is not None:
             found += unknown_keys(section, value, f"{prefix}{key}.")
     return found
 
