@@ -138,7 +138,7 @@ def main() -> None:
     index = {label: i for i, label in enumerate(labels)}
     test_waves, test_targets = [c.samples for c in parts.test], np.array([index[c.label] for c in parts.test])
 
-    clap = TinyClap.load(shipped("tiny_clap"))
+    clap = TinyClap.load(shipped("tiny_clap_v1"))  # the embedding space of the FDs and zero-shot figures in docs/results.md §2
     test_embeddings = clap.embed_audio(test_waves, SAMPLE_RATE).numpy()
     floor = set_distances(clap.embed_audio([c.samples for c in pool], SAMPLE_RATE).numpy(), test_embeddings)
     print(f"floor ({args.pool_where} vs {args.test_where}): FD {floor['fd']:.3f}, KAD {floor['kad']:.4f}", flush=True)

@@ -68,7 +68,7 @@ def main() -> None:
     if args.iterations is not None:
         t2a.config = dataclasses.replace(t2a.config, griffin_lim_iterations=args.iterations)
     mels = t2a.log_mel(originals)
-    clap = TinyClap.load(shipped("tiny_clap"))
+    clap = TinyClap.load(shipped("tiny_clap_v1"))  # the embedding space of the FDs and zero-shot figures in docs/results.md §2
     original_embeddings = clap.embed_audio(list(originals.numpy()), SAMPLE_RATE).numpy()
     report = {"clips": len(clips), "where": args.where, "original_zero_shot": zero_shot(clap, clips, labels)["accuracy"], "decoders": []}
     print(f"{len(clips)} clips; tiny-CLAP zero-shot on the originals {report['original_zero_shot']:.3f}", flush=True)

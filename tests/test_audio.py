@@ -3,7 +3,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from synthio.audio import AudioError, LogMel, fit_duration, hz_to_mel, mel_filterbank, mel_to_hz, mix_down, read_audio, resample, write_audio
+from synthio.audio import AudioError, LogMel, fit_duration, hz_to_mel, level_problem, mel_filterbank, mel_to_hz, mix_down, read_audio, resample, write_audio
 
 
 def test_write_read_round_trip(tmp_path):
@@ -132,3 +132,19 @@ def test_an_unwritable_target_names_the_file(tmp_path):
     (tmp_path / "taken").write_text("a file where a folder should be")
     with pytest.raises(AudioWriteError, match=r"cannot write .*taken/a\.wav .*writable"):
         write_audio(tmp_path / "taken/a.wav", np.zeros(10, np.float32), 16000)
+
+
+def test_level_problem_reads_each_channel_at_the_files_own_rate(tmp_path):
+    t = np.arange(44100) / 44100
+    tone = 0.5 * np.sin(2 * np.pi * 440 * t)
+    sf.write(tmp_path / "tone.wav", tone, 44100)
+    sf.write(tmp_path / "silent.wav", np.zeros(8000), 16000)
+    sf.write(tmp_path / "opposed.wav", np.stack([tone, -tone], 1), 44100)  # mixes down to silence, is not silent
+    sf.write(tmp_path / "clipped.wav", np.clip(4 * tone, -1, 1), 44100)  # resampling to 16 kHz would round off the flat tops
+    sf.write(tmp_path / "left.wav", np.stack([np.clip(4 * tone, -1, 1), 0.1 * tone], 1), 44100)
+    sf.write(tmp_path / "u8.wav", np.clip(4 * tone, -1, 1), 44100, subtype="PCM_U8")  # full scale reads 0.992
+    assert level_problem(tmp_path / "tone.wav") is None and level_problem(tmp_path / "opposed.wav") is None
+    assert level_problem(tmp_path / "silent.wav") == "silent (peak 0.0e+00, under 0.0001 = -80 dBFS)"
+    assert level_problem(tmp_path / "clipped.wav").startswith("clipped (") and "of its samples" in level_problem(tmp_path / "clipped.wav")
+    assert "of one channel's samples at full scale" in level_problem(tmp_path / "left.wav")
+    assert level_problem(tmp_path / "u8.wav").startswith("clipped (")

@@ -28,7 +28,8 @@ def test_help_shows_the_config_default_behind_each_unset_option():
     assert "--out" in augment and "output audiofolder: metadata.csv, audio/, manifest.jsonl, run.json, work/ " in augment and "work/ [config default" not in augment
     evaluate = runner.invoke(app, ["evaluate", "--help"], env=wide).output
     assert "(one few-shot split each) [config default: 0,1,2,3,4]" in evaluate and "[config default: cnn]" in evaluate
-    assert "[config default: dpo]" in runner.invoke(app, ["align", "--help"], env=wide).output  # a setting of a section (train.objective)
+    align = runner.invoke(app, ["align", "--help"], env=wide).output
+    assert "[config default: dpo]" in align and "optimiser steps [config default: 300]" in align  # settings of the train section
 
 
 def test_bad_folder_fails_then_skip_bad_completes_and_lists(tmp_path):

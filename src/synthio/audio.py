@@ -76,6 +76,27 @@ def check_not_truncated(path: str | os.PathLike) -> None:
         )
 
 
+SILENT_PEAK = 1e-4
+"""Peak amplitude under which a clip counts as silent (−80 dBFS)."""
+FULL_SCALE = 0.99
+"""Magnitude a clipped sample reaches (8-bit PCM tops out at 127/128 = 0.992)."""
+CLIPPED_SHARE = 0.01
+"""Share of a channel's samples at full scale from which a clip counts as clipped."""
+
+
+def level_problem(path: str | os.PathLike) -> str | None:
+    """``silent (...)`` or ``clipped (...)`` for a readable file, judged on its own samples channel by channel (a mix-down or resampling hides both); else None."""
+    channels = np.abs(sf.read(str(path), dtype="float32", always_2d=True)[0])
+    peak = float(channels.max()) if channels.size else 0.0
+    if peak < SILENT_PEAK:
+        return f"silent (peak {peak:.1e}, under {SILENT_PEAK:g} = -80 dBFS)"
+    share = float((channels >= FULL_SCALE).mean(axis=0).max())
+    if share >= CLIPPED_SHARE:
+        whose = "its" if channels.shape[1] == 1 else "one channel's"
+        return f"clipped ({share:.1%} of {whose} samples at full scale)"
+    return None
+
+
 def read_audio(path: str | os.PathLike, sample_rate: int, mono: bool = True) -> np.ndarray:
     """Read any libsndfile format, mix down to mono and resample to ``sample_rate``.
 

@@ -63,22 +63,30 @@ def _fail(error: Exception) -> None:
     raise typer.Exit(code=2)
 
 
-def config_default(model, name: str) -> str | None:
-    """The default of setting ``name`` of ``model`` (a top-level field, else a field of one of its sections) as a flag would write it; None if it has none."""
+def config_default(model, path: str) -> str | None:
+    """The default of the setting at dotted ``path`` of ``model`` (``train.steps``) as a flag would write it; None if there is none."""
     from pydantic import BaseModel
 
     from synthio.config import section_model
 
-    fields = [model.model_fields.get(name)] + [section.model_fields.get(name) for f in model.model_fields.values() if (section := section_model(f.annotation)) is not None]
-    field = next((f for f in fields if f is not None), None)
+    *sections, name = path.split(".")
+    for section in sections:
+        field = model.model_fields.get(section)
+        model = section_model(field.annotation) if field is not None else None
+        if model is None:
+            return None
+    field = model.model_fields.get(name)
     value = None if field is None or field.is_required() else field.get_default(call_default_factory=True)
     if value is None or isinstance(value, BaseModel) or value in ([], ()):
         return None
     return ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
-def with_config_defaults(model_path: str):
-    """A command class whose ``--help`` shows, after each option left unset by default, the default of the config setting it overrides (``model_path`` = "module:Class", imported only for help)."""
+def with_config_defaults(model_path: str, paths: dict[str, str]):
+    """A command class whose ``--help`` shows, after each option left unset by default, the default of the config setting it overrides.
+
+    ``model_path`` is "module:Class", imported only for help; an option sets the top-level setting of its own name unless ``paths`` maps it to another (``steps`` -> ``train.steps``).
+    """
     from typer.core import TyperCommand
 
     class ConfigDefaultsCommand(TyperCommand):
@@ -90,7 +98,7 @@ def with_config_defaults(model_path: str):
             module, _, cls = model_path.partition(":")
             model = getattr(importlib.import_module(module), cls)
             for param in self.params:
-                default = config_default(model, param.name) if param.param_type_name == "option" and param.default is None else None
+                default = config_default(model, paths.get(param.name, param.name)) if param.param_type_name == "option" and param.default is None else None
                 if default is not None and "config default:" not in (param.help or ""):
                     param.help = f"{param.help} " + escape(f"[config default: {default}]")
             return super().format_help(ctx, formatter)
@@ -98,8 +106,8 @@ def with_config_defaults(model_path: str):
     return ConfigDefaultsCommand
 
 
-def command(group: typer.Typer = app, name: str | None = None, config: str | None = None):
-    """Register a command whose ``SynthioError`` becomes one red message and exit code 2 (any other exception stays a traceback); ``config`` ("module:Class") puts its settings' defaults in ``--help``."""
+def command(group: typer.Typer = app, name: str | None = None, config: str | None = None, config_paths: dict[str, str] | None = None):
+    """Register a command whose ``SynthioError`` becomes one red message and exit code 2 (any other exception stays a traceback); ``config`` ("module:Class") puts its settings' defaults in ``--help`` (``config_paths``: see :func:`with_config_defaults`)."""
 
     def register(function):
         @functools.wraps(function)
@@ -109,7 +117,7 @@ def command(group: typer.Typer = app, name: str | None = None, config: str | Non
             except SynthioError as error:
                 _fail(error)
 
-        return group.command(name, cls=with_config_defaults(config) if config else None)(run)
+        return group.command(name, cls=with_config_defaults(config, config_paths or {}) if config else None)(run)
 
     return register
 
@@ -202,7 +210,7 @@ def validate(
         empty = not clips
     for problem in problems:
         say("bad", problem, style="red")
-    warnings = level_warnings(clips)
+    warnings = level_warnings(data_dir, clips)
     for warning in warnings:
         say("warn", f"{warning}: usable, but check it")
     console.print(f"{usable}, {len(problems)} problem(s), {len(warnings)} warning(s)")
@@ -321,7 +329,7 @@ def pretrain_vocoder_command(
     console.print(f"wrote {path}")
 
 
-@command(config="synthio.align.run:AlignConfig")
+@command(config="synthio.align.run:AlignConfig", config_paths={"objective": "train.objective", "steps": "train.steps"})
 def align(
     data_dir: DataDir = None,
     where: Where = None,

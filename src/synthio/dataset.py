@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from synthio.audio import AudioError, read_audio
+from synthio.audio import AudioError, level_problem, read_audio
 from synthio.errors import SynthioError
 from synthio.progress import track
 
@@ -88,23 +88,9 @@ class Clip:
         return (self.label,) if self.labels is None else self.labels
 
 
-SILENT_PEAK = 1e-4
-"""Peak amplitude under which a decoded clip counts as silent (−80 dBFS)."""
-CLIPPED_SHARE = 0.01
-"""Share of samples at full scale (``|x| >= 0.999``) from which a decoded clip counts as clipped."""
-
-
-def level_warnings(clips: list[Clip]) -> list[str]:
-    """``file_name: silent (...)`` or ``file_name: clipped (...)`` for each decodable clip that is probably not what was meant."""
-    found = []
-    for clip in clips:
-        magnitude = np.abs(clip.samples)
-        peak = float(magnitude.max()) if magnitude.size else 0.0
-        if peak < SILENT_PEAK:
-            found.append(f"{clip.file_name}: silent (peak {peak:.1e}, under {SILENT_PEAK:g} = -80 dBFS)")
-        elif (share := float(np.mean(magnitude >= 0.999))) >= CLIPPED_SHARE:
-            found.append(f"{clip.file_name}: clipped ({share:.1%} of its samples at full scale)")
-    return found
+def level_warnings(root: str | Path, clips: list[Clip]) -> list[str]:
+    """``file_name: silent (...)`` or ``file_name: clipped (...)`` for each decodable clip that is probably not what was meant (:func:`synthio.audio.level_problem`)."""
+    return [f"{clip.file_name}: {problem}" for clip in clips if (problem := level_problem(Path(root) / clip.file_name)) is not None]
 
 
 def split_labels(text: str) -> tuple[str, ...]:

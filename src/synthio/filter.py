@@ -10,8 +10,8 @@ Two rules, both computed from one matrix of cosines between each clip and every 
 text (``LabelMatch``):
 
 - ``score`` (the release's): ``sigmoid(exp(logit_scale) * cos(clip, own label)) >= p``. Pitfall:
-  a CLAP whose logit scale is large for its cosines saturates (the tiny CLAP gives real clips
-  0.99996 under their own label and 0.9957 under others), so no threshold separates anything.
+  a CLAP whose logit scale is large for its cosines saturates (the tiny CLAP v1 gives real clips
+  0.99996 under their own label and 0.9957 under others; v2 ships a calibration), so no threshold separates anything.
 - ``margin``: ``cos(clip, own label) - max cos(clip, other label) >= m``; ``m = 0`` keeps a clip
   exactly when its label ranks first among the dataset's labels. Scale-free, so it works with any
   CLAP; ``auto`` takes the percentile of the real clips' own margins, as for ``score``.

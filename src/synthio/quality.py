@@ -8,7 +8,7 @@ configured CLAP and writes ``OUT/quality.json``); docs/report.md says how to rea
   every clip to one common length. A pair is flagged when it reaches *both* thresholds
   (``CLAP_COSINE_THRESHOLD`` and ``MEL_CORRELATION_THRESHOLD``). Why both: a CLAP is semantic,
   so any two clips of one kind of sound sit close (the embedded tiny CLAP gives two independent
-  white noises a cosine of 0.9995); the log-mel correlation is computed on each mel band's
+  white noises a cosine of 0.9997); the log-mel correlation is computed on each mel band's
   deviation from its own mean over time, so it is high only when the same events happen at the
   same moments in the same bands, which is what a copy does and an independent clip does not.
 - Diversity: the Vendi score (Friedman & Dieng 2023) of a set of embeddings, the exponential of

@@ -2,7 +2,7 @@
 
 Why: the paper's score ``sigmoid(exp(logit_scale) * cos)`` (stage 6) reuses the contrastive
 training temperature, which is tuned for a softmax over a batch, not for a yes/no decision. With
-the tiny CLAP (scale ~15, cosines mostly positive) every pair scores above 0.99, so a fixed
+the tiny CLAP v1 (scale ~15, cosines mostly positive) every pair scores above 0.99, so a fixed
 threshold such as the release's 0.85 keeps everything. Fitting the scale ``s`` and a bias ``b`` by
 logistic regression on held-out (clip, "Sound of a {label}") pairs makes the score read as "how
 likely this clip is its label rather than another label of its dataset".

@@ -23,7 +23,7 @@ import torch
 from synthio.checkpoint import restore, save_checkpoint
 from synthio.clap.base import template_prompt
 from synthio.clap.calibration import ScoreCalibration, calibrate
-from synthio.clap.tiny import TinyClap, TinyClapAudio, TinyClapConfig, multi_positive_clip_loss, save_tiny_clap
+from synthio.clap.tiny import TinyClap, TinyClapAudio, TinyClapConfig, load_tiny_clap_audio, multi_positive_clip_loss, save_tiny_clap
 from synthio.device import resolve_device
 from synthio.errors import SynthioError
 from synthio.outdir import fingerprint
@@ -124,7 +124,7 @@ def pretrain_clap(corpus: str | Path, out: str | Path, train: ClapTrainConfig = 
     folder = save_tiny_clap(model, out / "model", metadata={"corpus": str(corpus), "epochs": str(train.epochs), "clips": str(len(features)), "held_out_clips": str(len(held_out))})
     if len(held_out):
         try:
-            calibration = calibrate_held_out(model, held_out_features, held_out.tolist(), labels, sources, text)
+            calibration = calibrate_held_out(load_tiny_clap_audio(folder).eval(), held_out_features, held_out.tolist(), labels, sources, text)
         except ValueError as error:
             say("warning:", f"no calibration written: {error} (every held-out clip's source has one label?)")
             return folder

@@ -145,21 +145,34 @@ def test_a_folder_of_someone_elses_files_a_file_or_other_settings_are_refused_an
     assert (tmp_path / "built" / "two.done").exists()
 
 
-def test_a_sources_own_settings_are_recorded_and_a_rerun_that_changes_them_is_refused(tmp_path):
+def test_a_sources_own_settings_are_recorded_as_it_begins_and_a_rerun_that_changes_them_is_refused(tmp_path):
     import json
 
     from synthio.errors import SynthioError
     from synthio.pretraining.corpus.base import SETTINGS
     from synthio.pretraining.corpus.mixtures import Mixtures
 
-    build_corpus([Repeats("one", ["a"])], tmp_path / "c")
-    assert json.loads((tmp_path / "c" / SETTINGS).read_text()) == {"sample_rate": 16000, "max_seconds": 4.0}
-    build_corpus([Repeats("one", ["a"]), Mixtures(tmp_path / "c", ["one"], count=0, seed=1)], tmp_path / "c")
-    assert json.loads((tmp_path / "c" / SETTINGS).read_text()) == {"sample_rate": 16000, "max_seconds": 4.0, "mixtures": 0, "mixtures_seed": 1}
-    with pytest.raises(SynthioError, match="was built with mixtures 0, not mixtures 5000"):
-        build_corpus([Repeats("one", ["a"]), Mixtures(tmp_path / "c", ["one"], count=5000, seed=1)], tmp_path / "c")
-    build_corpus([Repeats("one", ["a"]), Repeats("two", ["b"])], tmp_path / "c")  # without the mixtures their record stays
-    assert json.loads((tmp_path / "c" / SETTINGS).read_text())["mixtures"] == 0 and (tmp_path / "c" / "two.done").exists()
+    class Counted(Repeats):
+        def __init__(self, name, keys, count, ready=True):
+            super().__init__(name, keys)
+            self.count, self.ready = count, ready
+
+        def settings(self):
+            return {"count": self.count}
+
+        def available(self):
+            return None if self.ready else "not ready"
+
+    assert Mixtures(None, ["one"], count=7, seed=2).settings() == {"mixtures": 7, "mixtures_seed": 2}
+    record = lambda: json.loads((tmp_path / "c" / SETTINGS).read_text())  # noqa: E731
+    build_corpus([Repeats("one", ["a"]), Counted("counted", ["b"], count=3, ready=False)], tmp_path / "c")
+    assert record() == {"sample_rate": 16000, "max_seconds": 4.0}  # skipped, so nothing of it is recorded and any count may come next
+    build_corpus([Repeats("one", ["a"]), Counted("counted", ["b"], count=5)], tmp_path / "c")
+    assert record() == {"sample_rate": 16000, "max_seconds": 4.0, "count": 5} and (tmp_path / "c" / "counted.done").exists()
+    with pytest.raises(SynthioError, match="was built with count 5, not count 6"):
+        build_corpus([Repeats("one", ["a"]), Counted("counted", ["b"], count=6)], tmp_path / "c")
+    build_corpus([Repeats("one", ["a"]), Repeats("two", ["c"])], tmp_path / "c")  # without it, its record stays
+    assert record()["count"] == 5 and (tmp_path / "c" / "two.done").exists()
 
 
 def test_a_source_whose_rows_select_nothing_is_skipped_and_the_others_are_built(tmp_path, capsys):

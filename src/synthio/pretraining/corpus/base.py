@@ -25,7 +25,7 @@ import soundfile as sf
 import torch
 
 from synthio.atomic import write_text_atomic
-from synthio.audio import fit_duration, write_audio
+from synthio.audio import SILENT_PEAK, fit_duration, write_audio
 from synthio.caption.descriptors import compute_descriptors, describe
 from synthio.dataset import DatasetError, Problem, SelectionError, decode_rows, read_metadata
 from synthio.errors import SynthioError
@@ -106,7 +106,7 @@ def build_source(source: Source, out: Path, sample_rate: int = 16000, max_second
             if item.sample_rate != sample_rate:
                 raise ValueError(f"{source.name} yielded {item.key} at {item.sample_rate} Hz, expected {sample_rate}")
             samples = item.samples[:max_samples] if len(item.samples) > max_samples else item.samples
-            if len(samples) < sample_rate // 10 or not np.isfinite(samples).all() or np.abs(samples).max() < 1e-4:
+            if len(samples) < sample_rate // 10 or not np.isfinite(samples).all() or np.abs(samples).max() < SILENT_PEAK:
                 continue
             file_name = f"{source.name}/{item.key}.flac"
             write_audio(out / file_name, samples, sample_rate)
@@ -169,16 +169,17 @@ def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 1600
     if out.is_dir() and any(p.name != SETTINGS for p in out.iterdir()) and not started:
         raise SynthioError(f"{out} is not empty and holds no corpus build (no SOURCE.rows.jsonl); name an empty or new folder: the build writes metadata.csv, corpus_stats.json and a folder per source there")
     settings = {"sample_rate": sample_rate, "max_seconds": max_seconds}
-    for source in sources:
-        settings.update(getattr(source, "settings", dict)())
+    own = {source.name: getattr(source, "settings", dict)() for source in sources}
+    begun = [name for name in own if (out / f"{name}.rows.jsonl").exists()]
     recorded = json.loads((out / SETTINGS).read_text()) if (out / SETTINGS).is_file() else None
-    changed = {k: v for k, v in settings.items() if recorded is not None and k in recorded and recorded[k] != v}
+    expected = {**settings, **{k: v for name in begun for k, v in own[name].items()}}
+    changed = {k: v for k, v in expected.items() if recorded is not None and k in recorded and recorded[k] != v}
     if started and changed:
         was = ", ".join(f"{k} {recorded[k]}" for k in changed)
         raise SynthioError(f"{out} was built with {was}, not {', '.join(f'{k} {v}' for k, v in changed.items())}; rerun with those settings to resume or add sources, or build into a new folder")
     out.mkdir(parents=True, exist_ok=True)
-    if not started or recorded is not None:  # a corpus begun before this record existed stays unrecorded: its settings are unknown
-        write_text_atomic(out / SETTINGS, json.dumps({**(recorded or {}), **settings}) + "\n")
+    if not started:  # a corpus begun before this record existed stays unrecorded: its settings are unknown
+        write_text_atomic(out / SETTINGS, json.dumps(settings) + "\n")
     line = install_line(sources)
     if line:
         say("some sources are missing; to add them run:", line)
@@ -190,6 +191,8 @@ def build_corpus(sources: list[Source], out: str | Path, sample_rate: int = 1600
         if (out / f"{source.name}.done").exists():
             console.print(f"{source.name}: already built")
             continue
+        if own[source.name] and source.name not in begun and (out / SETTINGS).is_file():  # a source's own settings are recorded as it begins
+            write_text_atomic(out / SETTINGS, json.dumps({**json.loads((out / SETTINGS).read_text()), **own[source.name]}) + "\n")
         try:
             count = build_source(source, out, sample_rate, max_seconds)
         except SelectionError as error:  # e.g. a copy of a dataset that lacks the part the recipe reads
