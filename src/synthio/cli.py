@@ -107,7 +107,7 @@ def with_config_defaults(model_path: str, paths: dict[str, str]):
 
 
 def command(group: typer.Typer = app, name: str | None = None, config: str | None = None, config_paths: dict[str, str] | None = None):
-    """Register a command whose ``SynthioError`` becomes one red message and exit code 2 (any other exception stays a traceback); ``config`` ("module:Class") puts its settings' defaults in ``--help`` (``config_paths``: see :func:`with_config_defaults`)."""
+    """Register a command whose ``SynthioError`` becomes one red message and exit code 2 (any other exception stays a traceback); ``config`` ("module:Class") puts its settings' defaults in ``--help``."""
 
     def register(function):
         @functools.wraps(function)
