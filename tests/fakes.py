@@ -22,7 +22,7 @@ class ScriptedLLM:
             label = prompt.split('recordings of "')[1].split('"')[0]
             return json.dumps({"captions": [f"{label} with wind {seed % 5} and people talking, take {k}" for k in range(3)]})
         label = prompt.split('did not sound like "')[1].split('"')[0]
-        return json.dumps({"caption": f"a clear {label} in a quiet room, version {seed % 7}"})
+        return json.dumps({"caption": f"a clear {label}, take {seed}, in a quiet room"})  # every 5 words hold the seed: no echo of an earlier revision
 
 
 class RamblingLLM(ScriptedLLM):

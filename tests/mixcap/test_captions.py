@@ -22,7 +22,7 @@ def test_captions_are_written_per_clip_and_contain_the_label():
 
 def test_revision_keeps_the_label():
     caption, repaired, failed = revise_caption(ScriptedLLM(), "dog bark, loud", "dog_bark", ["dog bark in a park"], seed=2)
-    assert caption == "a clear dog bark in a quiet room, version 2" and not repaired and not failed
+    assert caption == "a clear dog bark, take 2, in a quiet room" and not repaired and not failed
 
 
 def test_failed_calls_are_counted_and_fall_back_instead_of_stopping_the_run():
