@@ -47,15 +47,16 @@ def label_form(caption: str) -> str:
     return f"Sound of a {DIGITS[word]}, {article} {speaker} saying {word}{rest}"
 
 
-def select(rows: list[dict], espeak_digits: int, espeak_other: int, mixtures: int, seed: int) -> np.ndarray:
-    """Row indices of the weighted subset (sorted)."""
+def select(rows: list[dict], espeak_digits: int, espeak_other: int, mixtures: int, seed: int, speech_mixtures: bool = True) -> np.ndarray:
+    """Row indices of the weighted subset (sorted); ``speech_mixtures=False`` leaves out the mixtures whose event is someone saying something."""
     rng = np.random.default_rng(seed)
     source = np.array([r["source"] for r in rows])
     label = np.array([r["label"] for r in rows])
+    spoken = np.array([" saying " in r["caption"] for r in rows], dtype=bool)
     keep = [np.flatnonzero(np.isin(source, sorted(ALL_OF)))]
     keep.append(np.flatnonzero(np.isin(source, ["fluidsynth_musescore", "fluidsynth_timgm6mb"]) & np.isin(label, sorted(GM_EFFECTS))))
     digit = (source == "espeak") & np.isin(label, sorted(DIGITS))
-    for mask, n in ((digit, espeak_digits), ((source == "espeak") & ~digit, espeak_other), (source == "mixtures", mixtures)):
+    for mask, n in ((digit, espeak_digits), ((source == "espeak") & ~digit, espeak_other), ((source == "mixtures") & (speech_mixtures | ~spoken), mixtures)):
         pool = np.flatnonzero(mask)
         keep.append(rng.choice(pool, size=min(n, len(pool)), replace=False))
     return np.sort(np.concatenate(keep))

@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--espeak-other", type=int, default=500)
     parser.add_argument("--mixtures", type=int, default=1200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-speech-mixtures", action="store_true", help="leave out the mixtures whose event is speech (\"a man saying the word dog over rain\")")
     parser.add_argument("--digit-labels", action="store_true", help="label the espeak-ng digits with the digit, as fsdd does")
     args = parser.parse_args()
 
@@ -41,7 +42,7 @@ def main() -> None:
         raise SystemExit(f"{args.out} exists; give a new folder")
     with open(args.corpus / "metadata.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    chosen = [rows[i] | {"caption": label_form(rows[i]["caption"])} for i in select(rows, args.espeak_digits, args.espeak_other, args.mixtures, args.seed)]
+    chosen = [rows[i] | {"caption": label_form(rows[i]["caption"])} for i in select(rows, args.espeak_digits, args.espeak_other, args.mixtures, args.seed, not args.no_speech_mixtures)]
     if args.digit_labels:
         chosen = [row | {"label": DIGITS[row["label"]]} if row["source"] == "espeak" and row["label"] in DIGITS else row for row in chosen]
     args.out.mkdir(parents=True)

@@ -280,6 +280,34 @@ def test_every_real_duration_generates_and_long_clips_are_capped(tmp_path, monke
     assert (tmp_path / "out/work/clips").is_dir() and not list((tmp_path / "out/work/clips").glob(".*"))
 
 
+def test_a_folder_begun_with_other_embedded_weights_is_refused_and_an_older_one_resumes_only_while_the_weights_are_those_of_then(tmp_path, monkeypatch):
+    import synthio.backends as backends
+    from synthio.backends import T2ASpec
+    from synthio.outdir import check_output
+
+    data = make_folder(tmp_path / "data", {"low": 1}, seconds=0.1)
+    model = tmp_path / "t2a"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "model.safetensors").write_bytes(b"release one")
+    config = augment.AugmentConfig(data_dir=data, out=tmp_path / "out", n=1, t2a=T2ASpec(device="cpu", path=model))
+    with claim_output(config.out, "augment", config.output_settings()) as out:
+        (out / "run.json").write_text("{}")
+    check_output(config.out, "augment", config.output_settings(), added_later=config.added_later())
+    (model / "model.safetensors").write_bytes(b"release two")
+    with pytest.raises(OutputFolderError, match="other settings.*weights"):
+        check_output(config.out, "augment", config.output_settings(), added_later=config.added_later())
+
+    older = {k: v for k, v in config.output_settings().items() if k != "weights"}
+    with claim_output(tmp_path / "older", "augment", older) as out:
+        (out / "run.json").write_text("{}")
+    monkeypatch.setattr(backends, "WEIGHTS_BEFORE_RECORDED", config.embedded_weights())
+    check_output(tmp_path / "older", "augment", config.output_settings(), added_later=config.added_later())
+    monkeypatch.setattr(backends, "WEIGHTS_BEFORE_RECORDED", {**config.embedded_weights(), "t2a": "an earlier t2a"})
+    with pytest.raises(OutputFolderError, match="other settings.*weights"):
+        check_output(tmp_path / "older", "augment", config.output_settings(), added_later=config.added_later())
+
+
 def test_settings_added_later_left_at_what_came_before_resume_an_older_versions_folder_and_refuse_it_once_changed(tmp_path):
     from synthio.align.dpo import AlignTrainConfig
     from synthio.align.run import AlignConfig

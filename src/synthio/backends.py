@@ -13,6 +13,7 @@ Nothing is downloaded: every ``path`` is a local folder (or file) the user saved
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import os
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from synthio.errors import MissingFileError, SynthioError
 from synthio.llm.openai_compat import redact_url
 from synthio.progress import console, say
 from synthio.train.classifiers import CLASSIFIERS
+from synthio.weights import shipped
 
 
 class BackendUnavailable(SynthioError, RuntimeError):
@@ -85,11 +87,27 @@ class AlignBackends(BaseModel):
     t2a: T2ASpec = Field(default_factory=T2ASpec)
     clap: ClapSpec = Field(default_factory=ClapSpec)
 
+    def embedded_weights(self) -> dict[str, str | None]:
+        """The embedded models these settings load, by content (``weights_digest``): an upgrade that ships new weights changes it, where the settings stay the same."""
+        weights: dict[str, str | None] = {}
+        if self.t2a.backend == "embedded":
+            weights["t2a"] = weights_digest(self.t2a.path or shipped("tiny_t2a"))
+            folder = vocoder_folder(self.t2a.vocoder)
+            weights["vocoder"] = "griffin-lim" if folder is None else weights_digest(folder)
+        if self.clap.backend == "embedded":
+            weights["clap"] = weights_digest(self.clap.path or shipped("tiny_clap"))
+        return weights
+
+    def output_settings(self, exclude: dict | None = None) -> dict:
+        """The settings' own record plus ``weights``: a folder begun with one release's embedded models is never resumed with another's."""
+        return super().output_settings(exclude) | {"weights": self.embedded_weights()}
+
     def added_later(self) -> dict:
-        """Backend settings an older version's folder may lack while they resolve to what came before: the checkpoint's sampler and steps, Griffin-Lim."""
+        """Backend settings an older version's folder may lack while they resolve to what came before: the checkpoint's sampler and steps, Griffin-Lim, the weights of the release before the weights were recorded."""
         unset = {name for name in ("sampler", "steps") if getattr(self.t2a, name) is None}
         griffin_lim = self.t2a.backend != "embedded" or vocoder_folder(self.t2a.vocoder) is None
-        return {"t2a": unset | ({"vocoder"} if griffin_lim else set())}
+        unchanged = all(WEIGHTS_BEFORE_RECORDED.get(name) == digest for name, digest in self.embedded_weights().items())
+        return {"t2a": unset | ({"vocoder"} if griffin_lim else set()), **({"weights": True} if unchanged else {})}
 
 
 class PipelineBackends(AlignBackends):
@@ -148,10 +166,22 @@ def require_folder(path: Path | None, marker: str, what: str) -> Path:
     return path
 
 
+WEIGHTS_BEFORE_RECORDED = {"t2a": "772d5201eb7d63ee", "vocoder": "griffin-lim", "clap": "a3cb8377e05c396b"}  # the shipped T2A v1 and CLAP v2, which folders of earlier versions were made with
+
+
+def weights_digest(folder: str | Path | None) -> str | None:
+    """A short SHA-256 over a model folder's ``*.safetensors`` and ``*.json`` (weights, configuration, calibration), or None when there is none."""
+    files = sorted(p for pattern in ("*.safetensors", "*.json") for p in Path(folder).glob(pattern) if p.is_file()) if folder is not None else []
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def embedded_folder(spec: LocalModelSpec, shipped_name: str, what: str) -> Path | None:
     """The weights an embedded section loads: its ``path`` (refused without ``config.json``), else the shipped ``shipped_name`` (None when this build lacks it)."""
-    from synthio.weights import shipped
-
     return require_folder(spec.path, "config.json", what) if spec.path is not None else shipped(shipped_name)
 
 
@@ -183,8 +213,6 @@ def load_t2a(spec: T2ASpec):
 
 def vocoder_folder(vocoder: str | None) -> Path | None:
     """The folder a ``t2a.vocoder`` setting names: None for Griffin-Lim (``griffin-lim``, or unset in a build that ships no vocoder)."""
-    from synthio.weights import shipped
-
     if vocoder == "griffin-lim":
         return None
     return shipped("tiny_vocoder") if vocoder is None else Path(vocoder)
