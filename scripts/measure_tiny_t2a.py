@@ -25,7 +25,7 @@ default, for fsdd e.g. ``speaker=george,jackson,lucas,nicolas`` / ``speaker=theo
 starts from one of the train-on-real clips (padded to 4 s), noised to s, so train-on-synthetic
 then asks how much of a real clip's worth survives in its variation (s -> 0 copies the clip).
 
-Usage: python scripts/measure_tiny_t2a.py ../shared/data/urbansound8k [--model DIR] [--vocoder DIR|griffin-lim] [--settings 16:3,25:3] [--init-strengths 1,0.5] [--out FILE]
+Usage: python scripts/measure_tiny_t2a.py ../shared/data/urbansound8k [--model DIR] [--vocoder DIR|griffin-lim] [--settings 16:3,25:3,8:5:dpmpp-2m] [--init-strengths 1,0.5] [--out FILE]
 """
 
 from __future__ import annotations
@@ -95,14 +95,14 @@ def per_class_vendi(embeddings: np.ndarray, targets: np.ndarray, labels: list[st
     return {label: vendi_score(embeddings[targets == k]) for k, label in enumerate(labels) if (targets == k).sum() >= 2}
 
 
-def measure_generated(steps, guidance, strength, waves, truth, seconds, judge, clap, test_embeddings, test_waves, test_targets, real, train_on_real, labels) -> dict:
-    """One row of figures for the clips generated with ``steps`` DDIM steps at ``guidance`` and ``strength``; ``truth`` holds class indices."""
+def measure_generated(steps, guidance, strength, waves, truth, seconds, judge, clap, test_embeddings, test_waves, test_targets, real, train_on_real, labels, augmentation: bool = True) -> dict:
+    """One row of figures for the clips generated with ``steps`` sampler steps at ``guidance`` and ``strength``; ``truth`` holds class indices (``augmentation=False`` skips real + generated)."""
     index = {label: i for i, label in enumerate(labels)}
     predicted = predict_logits(judge, featurize(judge, waves, int(SECONDS * SAMPLE_RATE))).argmax(1).numpy()
     per_class = {label: float((predicted[truth == k] == k).mean()) for k, label in enumerate(labels)}
     embeddings = clap.embed_audio(waves, SAMPLE_RATE).numpy()
     train_on_synthetic = cnn_accuracy(waves, truth.tolist(), test_waves, test_targets, labels)
-    train_on_both = cnn_accuracy([c.samples for c in real] + waves, [index[c.label] for c in real] + truth.tolist(), test_waves, test_targets, labels)
+    train_on_both = cnn_accuracy([c.samples for c in real] + waves, [index[c.label] for c in real] + truth.tolist(), test_waves, test_targets, labels) if augmentation else None
     vendi = per_class_vendi(embeddings, truth, labels)
     return {
         "steps": steps, "guidance": guidance, "init_strength": strength,
@@ -118,7 +118,9 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("--model", type=Path, default=None, help="TinyT2A folder (default: the shipped weights)")
     parser.add_argument("--vocoder", default=None, help="vocoder folder from `synthio pretrain vocoder`, or griffin-lim (default: as the T2A backend resolves it, the shipped vocoder if this build has one)")
-    parser.add_argument("--settings", default="16:3", help="comma-separated DDIM_STEPS:GUIDANCE pairs to measure")
+    parser.add_argument("--settings", default="16:3", help="comma-separated STEPS:GUIDANCE pairs to measure (STEPS:GUIDANCE:SAMPLER for another sampler than --sampler)")
+    parser.add_argument("--sampler", default="ddim", help="the T2A's sampler: ddim, dpmpp-2m or unipc")
+    parser.add_argument("--no-augmentation", action="store_true", help="skip item 7 (real + generated), the slowest figure")
     parser.add_argument("--init-strengths", default="1", help="comma-separated init strengths in (0, 1]: below 1, variations of the train-on-real clips")
     parser.add_argument("--per-class", type=int, default=20)
     parser.add_argument("--pretrain-where", default="fold=1,2", help="the part the T2A (and the judge) learned from")
@@ -161,7 +163,9 @@ def main() -> None:
     report["model"], report["vocoder"] = str(model_folder), str(vocoder_folder(args.vocoder) or "griffin-lim")
     num_samples = int(SECONDS * SAMPLE_RATE)
     for setting in args.settings.split(","):
-        steps, guidance = int(setting.split(":")[0]), float(setting.split(":")[1])
+        steps, guidance, sampler = (setting.split(":") + [args.sampler])[:3]
+        steps, guidance = int(steps), float(guidance)
+        t2a.set_sampler(sampler)
         for strength in [float(s) for s in args.init_strengths.split(",")]:
             waves, truth, seconds = [], [], 0.0
             for k, label in enumerate(labels):
@@ -171,7 +175,8 @@ def main() -> None:
                 waves += t2a.sample([template_prompt(label)] * count, [SECONDS] * count, steps, guidance, list(range(count)), init_audio=init, init_strength=strength)
                 seconds += time.time() - started
                 truth += [k] * count
-            report["settings"].append(measure_generated(steps, guidance, strength, waves, np.array(truth), seconds, judge, clap, test_embeddings, test_waves, test_targets, real, train_on_real, labels))
+            row = measure_generated(steps, guidance, strength, waves, np.array(truth), seconds, judge, clap, test_embeddings, test_waves, test_targets, real, train_on_real, labels, not args.no_augmentation)
+            report["settings"].append({"sampler": sampler, **row})
             print(json.dumps(report["settings"][-1]), flush=True)
     if args.out:
         args.out.write_text(json.dumps(report, indent=2))

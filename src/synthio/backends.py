@@ -45,7 +45,7 @@ class LocalModelSpec(BaseModel):
 
 class T2ASpec(LocalModelSpec):
     backend: Literal["embedded", "stable-audio", "audioldm2"] = "embedded"
-    sampler: str | None = Field(None, description="stable-audio: dpmpp-2m-sde (the checkpoint's own), dpmpp-2m-sde-karras, dpmpp-1-sde; audioldm2: ddim (its own), dpmpp-2m, unipc; unset: the checkpoint's scheduler")
+    sampler: str | None = Field(None, description="stable-audio: dpmpp-2m-sde (the checkpoint's own), dpmpp-2m-sde-karras, dpmpp-1-sde; audioldm2 and embedded: ddim (their own), dpmpp-2m, unipc; unset: the checkpoint's scheduler")
     steps: int | None = Field(None, ge=1, description="stable-audio / audioldm2: sampler steps of every call, replacing sample_steps (e.g. 100 for Stable Audio Open, whose release samples 250)")
     vocoder: str | None = Field(None, description="embedded: griffin-lim, or a `synthio pretrain vocoder` model folder; unset: the shipped vocoder when this build has one, else griffin-lim")
 
@@ -197,14 +197,16 @@ def load_t2a(spec: T2ASpec):
         from synthio.t2a.audioldm2 import AudioLDM2T2A
 
         return AudioLDM2T2A.from_pretrained(require_folder(spec.path, "model_index.json", "an AudioLDM2Pipeline"), device=resolve_device(spec.device), sampler=spec.sampler, steps=spec.steps)
-    if spec.sampler is not None or spec.steps is not None:
-        raise BackendUnavailable("t2a sampler and steps are settings of stable-audio and audioldm2; the embedded T2A has one sampler and takes sample_steps")
+    if spec.steps is not None:
+        raise BackendUnavailable("t2a steps is a setting of stable-audio and audioldm2; the embedded T2A takes sample_steps")
     from synthio.t2a.tiny import TinyT2A
 
     folder = embedded_folder(spec, "tiny_t2a", "a tiny-T2A model (`synthio pretrain t2a` OUT/model)")
     if folder is None:
         raise BackendUnavailable("the embedded text-to-audio weights are not in this build; configure `t2a: {backend: stable-audio, path: ...}`")
     model = TinyT2A.load(folder, device=resolve_device(spec.device))
+    if spec.sampler is not None:
+        model.set_sampler(spec.sampler)
     if spec.path is not None:
         model.name = f"{model.name}@{folder}"
     model.set_vocoder(load_vocoder(spec.vocoder))

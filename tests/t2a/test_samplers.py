@@ -53,9 +53,10 @@ def test_audioldm2_dpm_solver_keeps_the_schedule_and_the_training_loss():
     assert unet[0] == 3 * (2 + 3), "3 steps per call: the batch (2 durations) and its 3 single-prompt checks"
 
 
-def test_load_t2a_passes_sampler_and_steps_and_refuses_them_for_the_embedded_model(tmp_path):
+def test_load_t2a_passes_sampler_and_steps_and_refuses_steps_for_the_embedded_model(tmp_path):
     tiny_stable_audio_pipeline().save_pretrained(tmp_path / "sao")
     model = load_t2a(T2ASpec(backend="stable-audio", path=tmp_path / "sao", device="cpu", sampler="dpmpp-1-sde", steps=7))
     assert (model.sampler, model.steps, model.pipeline.scheduler.config.solver_order) == ("dpmpp-1-sde", 7, 1)
-    with pytest.raises(BackendUnavailable, match="embedded T2A"):
+    with pytest.raises(BackendUnavailable, match="embedded T2A takes sample_steps"):
         load_t2a(T2ASpec(steps=7))
+    assert load_t2a(T2ASpec(sampler="dpmpp-2m", device="cpu")).sampler == "dpmpp-2m" and load_t2a(T2ASpec(device="cpu")).sampler == "ddim"

@@ -123,3 +123,23 @@ def test_variations_of_a_clip_longer_than_the_window_take_each_window_from_its_p
     clip = np.sin(np.arange(19200) * 0.3).astype(np.float32)
     long, short = model.sample(["rain", "rain"], [1.2, 0.5], 10, 2.0, [4, 4], init_audio=[clip, clip[:8000]], init_strength=0.1)
     np.testing.assert_allclose(long[160:7840], short[160:7840], atol=1e-4)
+
+
+@pytest.mark.parametrize("sampler", ["dpmpp-2m", "unipc"])
+def test_faster_samplers_keep_the_protocol_and_the_variations(text, sampler):
+    model = make_model(text)
+    model.set_sampler(sampler)
+    assert type(model.sample_scheduler).__name__ == {"dpmpp-2m": "DPMSolverMultistepScheduler", "unipc": "UniPCMultistepScheduler"}[sampler]
+    assert torch.equal(model.sample_scheduler.alphas_cumprod, model.train_scheduler.alphas_cumprod)
+    contract.batched_outputs_follow_their_prompt(model, 0.5, 0.25)
+    contract.same_seed_same_audio(model, 0.25)
+    contract.variations_start_from_the_init_clip(model, 0.5)
+    ddim = make_model(text)
+    assert not np.allclose(contract.sample_one(model, "rain", 0.25, 3), contract.sample_one(ddim, "rain", 0.25, 3))
+
+
+def test_an_unknown_sampler_is_refused_by_name(text):
+    from synthio.config import ConfigError
+
+    with pytest.raises(ConfigError, match="'euler' is not one of the embedded T2A's: ddim, dpmpp-2m, unipc"):
+        make_model(text).set_sampler("euler")

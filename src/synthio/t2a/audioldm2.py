@@ -32,28 +32,24 @@ from synthio.t2a.base import (
     first_step,
     group_for_sampling,
     prepare_waveforms,
+    unet_scheduler,
 )
 from synthio.t2a.lora import inject_lora, lora_disabled
 from synthio.t2a.variations import noised_start, starting_at
 
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
-SAMPLERS = {"ddim": ("DDIMScheduler", {}), "dpmpp-2m": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}), "unipc": ("UniPCMultistepScheduler", {})}
 
 
 class AudioLDM2T2A:
     """An ``AudioLDM2Pipeline`` behind the ``TextToAudio`` protocol (mel from the vocoder's own geometry)."""
 
     def __init__(self, pipeline, device: str = "cpu", name: str = "audioldm2", max_seconds: float = 10.24, n_fft: int = 1024, sampler: str | None = None, steps: int | None = None):
-        import diffusers
         from transformers.audio_utils import mel_filter_bank
 
         self.pipeline = pipeline.to(device)
         self.pipeline.set_progress_bar_config(disable=True)
         if sampler is not None:
-            if sampler not in SAMPLERS:
-                raise ConfigError(f"t2a sampler {sampler!r} is not one of AudioLDM2's: {', '.join(SAMPLERS)} (or leave it out for the checkpoint's own)")
-            scheduler, options = SAMPLERS[sampler]
-            self.pipeline.scheduler = getattr(diffusers, scheduler).from_config(pipeline.scheduler.config, **options)
+            self.pipeline.scheduler = unet_scheduler(sampler, pipeline.scheduler.config, "AudioLDM2", " (or leave it out for the checkpoint's own)")
         if steps is not None and steps < 1:
             raise ConfigError(f"t2a steps must be at least 1, not {steps}")
         self.sampler, self.steps = sampler, steps

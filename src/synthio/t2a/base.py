@@ -26,6 +26,8 @@ import torch
 
 from synthio.audio import resample
 
+UNET_SAMPLERS = {"ddim": ("DDIMScheduler", {}), "dpmpp-2m": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}), "unipc": ("UniPCMultistepScheduler", {})}
+
 
 @dataclass
 class EncodedAudio:
@@ -110,6 +112,18 @@ def check_init_args(init_audio: list[np.ndarray | None] | None, init_strength: f
         if np.ndim(clip) != 1 or len(clip) != expected:
             raise ValueError(f"init clip {i} has shape {np.shape(clip)}, but {seconds[i]} s of mono audio at the model's {sample_rate} Hz is ({expected},): resample it to {sample_rate} Hz and cut it to the duration")
     return init_strength < 1 and any(clip is not None for clip in init_audio)
+
+
+def unet_scheduler(sampler: str, config, model: str, hint: str = "", **options):
+    """The diffusers scheduler of a UNet model's ``sampler`` (``UNET_SAMPLERS``) built from a scheduler ``config``; an unknown name is a ``ConfigError`` naming ``model``."""
+    import diffusers
+
+    from synthio.config import ConfigError
+
+    if sampler not in UNET_SAMPLERS:
+        raise ConfigError(f"t2a sampler {sampler!r} is not one of {model}'s: {', '.join(UNET_SAMPLERS)}{hint}")
+    name, defaults = UNET_SAMPLERS[sampler]
+    return getattr(diffusers, name).from_config(config, **defaults, **options)
 
 
 def first_step(steps: int, init_strength: float) -> int:

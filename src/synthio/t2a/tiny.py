@@ -7,7 +7,8 @@
   cost well under a second on two CPU cores.
 - Conditioning: token embeddings of the frozen MiniLM sentence encoder (cross-attention);
   classifier-free guidance with an all-zero condition, dropped in training with ``cfg_dropout``.
-- Objective: v-prediction on the DDPM schedule; sampling with DDIM (deterministic, eta = 0).
+- Objective: v-prediction on the DDPM schedule; sampling with DDIM (deterministic, eta = 0) by
+  default, or DPM-Solver++(2M) / UniPC (``t2a: {sampler: dpmpp-2m}``), which need fewer steps.
 - Waveform: Griffin-Lim from the mel (pseudo-inverse of the filter bank), or a ``MelVocoder``
   (``set_vocoder``; ``t2a: {vocoder: FOLDER}``) trained on the corpus with ``synthio pretrain vocoder``.
 - Longer than ``max_seconds``: tiled from consecutive windows, window k seeded ``seed + k * 1_000_003``
@@ -36,6 +37,7 @@ from synthio.t2a.base import (
     first_step,
     group_for_sampling,
     prepare_waveforms,
+    unet_scheduler,
 )
 from synthio.t2a.lora import inject_lora, lora_disabled
 from synthio.t2a.vocoder import MelVocoder, log_mel
@@ -81,8 +83,8 @@ class TinyT2AConfig:
 class TinyT2A:
     """``TextToAudio`` over a small mel-space UNet and the frozen MiniLM token encoder."""
 
-    def __init__(self, config: TinyT2AConfig, unet=None, text=None, device: str = "cpu", name: str = "embedded:tiny-t2a"):
-        from diffusers import DDIMScheduler, DDPMScheduler, UNet2DConditionModel
+    def __init__(self, config: TinyT2AConfig, unet=None, text=None, device: str = "cpu", name: str = "embedded:tiny-t2a", sampler: str = "ddim"):
+        from diffusers import DDPMScheduler, UNet2DConditionModel
 
         self.config = config
         self.name = name
@@ -109,13 +111,19 @@ class TinyT2A:
         self.unet.to(device)
         self._text = text
         self.train_scheduler = DDPMScheduler(num_train_timesteps=config.train_timesteps, beta_schedule="squaredcos_cap_v2", prediction_type="v_prediction", clip_sample=False)
-        self.sample_scheduler = DDIMScheduler.from_config(self.train_scheduler.config, set_alpha_to_one=True)
+        self.set_sampler(sampler)
         self.frame_multiple = config.patch_size * 2 ** (levels - 1)
         self.mel_mean = torch.zeros(config.n_mels)
         self.mel_std = torch.ones(config.n_mels)
         self.filters = torch.from_numpy(mel_filterbank(config.sample_rate, config.n_fft, config.n_mels))
         self.inverse_filters = torch.linalg.pinv(self.filters)
         self.vocoder: MelVocoder | None = None
+
+    def set_sampler(self, sampler: str) -> None:
+        """Sample with ``sampler`` (``UNET_SAMPLERS``: ``ddim``, deterministic DDIM, the default; ``dpmpp-2m``, ``unipc``) on the training schedule."""
+        options = {"set_alpha_to_one": True} if sampler == "ddim" else {}
+        self.sample_scheduler = unet_scheduler(sampler, self.train_scheduler.config, "the embedded T2A", **options)
+        self.sampler = sampler
 
     # -- representation -------------------------------------------------------------
     def frames_for(self, seconds: float) -> int:
@@ -237,14 +245,17 @@ class TinyT2A:
         return out  # type: ignore[return-value]
 
     def _denoise(self, noise: torch.Tensor, cond: torch.Tensor, steps: int, guidance: float, clean: torch.Tensor | None = None, init_strength: float = 1.0) -> torch.Tensor:
-        """DDIM (eta = 0) from ``noise`` (or from ``clean`` mels noised to the step ``init_strength`` picks) with classifier-free guidance against the all-zero condition."""
+        """The sampler (DDIM at eta = 0 by default) from ``noise`` (or from ``clean`` mels noised to the step ``init_strength`` picks) with classifier-free guidance against the all-zero condition."""
         scheduler = self.sample_scheduler
         scheduler.set_timesteps(steps)
         timesteps = scheduler.timesteps
         if clean is None:
             x = noise * scheduler.init_noise_sigma
         else:
-            timesteps = timesteps[first_step(steps, init_strength) :]
+            start = first_step(steps, init_strength)
+            if hasattr(scheduler, "set_begin_index"):
+                scheduler.set_begin_index(start)
+            timesteps = timesteps[start:]
             x = scheduler.add_noise(clean, noise, timesteps[:1].repeat(len(clean)))
         for t in timesteps:
             if guidance != 1.0:
@@ -253,7 +264,7 @@ class TinyT2A:
                 prediction = uncond + guidance * (conditional - uncond)
             else:
                 prediction = self.denoiser(x, t, cond)
-            x = scheduler.step(prediction, t, x, eta=0.0).prev_sample
+            x = scheduler.step(prediction, t, x, **({"eta": 0.0} if self.sampler == "ddim" else {})).prev_sample
         return x
 
     @torch.no_grad()
