@@ -19,14 +19,18 @@ def test_spoken_digits_are_captioned_in_the_label_form_and_other_captions_are_ke
 
 def test_the_subset_keeps_every_clip_of_the_weighted_up_sources_and_a_seeded_share_of_the_rest():
     select = load_script("pack_t2a_features").select
-    rows = [{"source": "urbansound8k", "label": "siren"}] * 3 + [{"source": "espeak", "label": "seven"}] * 5 + [{"source": "espeak", "label": "hello"}] * 4
-    rows += [{"source": "mixtures", "label": "a + b"}] * 6 + [{"source": "fluidsynth_timgm6mb", "label": "oboe note"}, {"source": "fluidsynth_timgm6mb", "label": "seashore"}]
+    rows = [{"source": "urbansound8k", "label": "siren", "caption": "a siren"}] * 3
+    rows += [{"source": "espeak", "label": "seven", "caption": "a man saying seven"}] * 5 + [{"source": "espeak", "label": "hello", "caption": "a man saying hello"}] * 4
+    rows += [{"source": "mixtures", "label": "a + b", "caption": "a dog bark over rain"}] * 4 + [{"source": "mixtures", "label": "a + b", "caption": "a woman saying the word dog over rain"}] * 2
+    rows += [{"source": "fluidsynth_timgm6mb", "label": "oboe note", "caption": "an oboe note"}, {"source": "fluidsynth_timgm6mb", "label": "seashore", "caption": "the seashore"}]
     index = select(rows, espeak_digits=2, espeak_other=1, mixtures=10, seed=0)
     assert list(index[:3]) == [0, 1, 2]
     assert sum(3 <= i < 8 for i in index) == 2 and sum(8 <= i < 12 for i in index) == 1
     assert sum(12 <= i < 18 for i in index) == 6
     assert 18 not in index and 19 in index
     assert list(index) == list(select(rows, espeak_digits=2, espeak_other=1, mixtures=10, seed=0))
+    unspoken = select(rows, espeak_digits=2, espeak_other=1, mixtures=10, seed=0, speech_mixtures=False)
+    assert [i for i in unspoken if 12 <= i < 18] == [12, 13, 14, 15]
 
 
 def test_a_packed_corpus_unpacks_to_features_whose_tokens_match_the_exact_minilm(tmp_path, monkeypatch):
