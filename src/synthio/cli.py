@@ -348,6 +348,7 @@ def align(
     Writes OUT/adapter.safetensors and OUT/align.json (initial/final loss, implicit accuracy,
     Frechet distance to the real clips before and after, steps, seconds). Rerun to resume.
     """
+    from synthio.align.dpo import leave_processes
     from synthio.align.run import AlignConfig, align_dataset
     from synthio.config import load_config
 
@@ -358,6 +359,7 @@ def align(
     if print_config:
         return _print_config(AlignConfig, config, overrides)
     summary = align_dataset(load_config(AlignConfig, config, overrides), force=force)
+    leave_processes()
     keys = ["objective", "initial_loss", "final_loss", "implicit_accuracy", "fd_before", "fd_after", "steps", "seconds"]
     console.print(json.dumps({k: summary[k] for k in keys}, indent=2), markup=False, highlight=False)
 

@@ -10,7 +10,7 @@ import sys
 import torch
 from accelerate import Accelerator
 
-from synthio.align.dpo import AlignTrainConfig, step_loss
+from synthio.align.dpo import AlignTrainConfig, leave_processes, step_loss
 from tests.align.helpers import small_t2a, toy_pairs
 
 accelerator = Accelerator(cpu=True)
@@ -28,6 +28,4 @@ if accelerator.is_main_process:
     norm = torch.sqrt(sum((g.double() ** 2).sum() for g in grads))
     with open(sys.argv[1], "w") as f:
         json.dump({"loss": float(reduced), "grad_norm": float(norm), "processes": accelerator.num_processes}, f)
-accelerator.wait_for_everyone()
-if torch.distributed.is_initialized():
-    torch.distributed.destroy_process_group()  # a rank leaving with gloo's threads alive can abort ("terminate called without an active exception")
+leave_processes()

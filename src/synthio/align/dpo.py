@@ -138,6 +138,13 @@ def make_accelerator():
     return Accelerator(cpu=not torch.cuda.is_available(), kwargs_handlers=[InitProcessGroupKwargs(timeout=timedelta(hours=12))])
 
 
+def leave_processes() -> None:
+    """Wait for every process and destroy the process group (if any) before the command exits: a rank leaving with gloo's threads alive can abort ("terminate called without an active exception")."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+
+
 def uses_bf16(config: AlignTrainConfig, device: torch.device) -> bool:
     """Whether the forward passes run under bf16 autocast (``auto``: on CUDA only)."""
     return config.mixed_precision == "bf16" or (config.mixed_precision == "auto" and device.type == "cuda")
