@@ -230,3 +230,11 @@ def test_generate_rerun_rewrites_its_rows_instead_of_adding_them(tmp_path):
     foreign = runner.invoke(app, [*args[:-2], "--out", str(tmp_path / "mine")])
     assert foreign.exit_code == 2 and "not written by Synthio" in foreign.output and [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]
     assert runner.invoke(app, [*args, "--steps", "0"]).exit_code == 2
+    (tmp_path / "unipc.yaml").write_text(f"t2a: {{path: {tmp_path / 't2a'}, sampler: unipc}}\n")
+    sampler = runner.invoke(app, [*args[:-4], "--config", str(tmp_path / "unipc.yaml"), "--out", str(tmp_path / "gen"), "--seed", "5"])
+    assert sampler.exit_code == 2 and "t2a.sampler: null -> \"unipc\"" in " ".join(sampler.output.split())
+    weights = tmp_path / "t2a/model.safetensors"
+    TinyT2A(config, text=MiniLMText()).save(tmp_path / "t2a")  # a model folder replaced by another model of the same shape
+    replaced = runner.invoke(app, [*args, "--seed", "5"])
+    assert replaced.exit_code == 2 and "the model files were changed" in " ".join(replaced.output.split()) and weights.is_file()
+    assert not (tmp_path / "gen/clip_0005.wav").exists()

@@ -57,6 +57,17 @@ def test_force_writes_beside_copied_synthetic_runs_but_never_over_a_users_result
     assert (mine / "results.json").read_text() == "mine"
 
 
+def test_a_bad_augment_config_is_refused_before_any_method_trains(folder, tmp_path):
+    from synthio.config import ConfigError
+
+    bad = tmp_path / "bad.yaml"
+    for text, message in (("t2a: {sampler: bogus}\n", "'bogus' is not one of embedded's"), ("t2a: {steps: 5}\n", "embedded T2A takes sample_steps"), ("treshold: 0.5\n", "treshold")):
+        bad.write_text(text)
+        with pytest.raises(ConfigError, match=message):
+            evaluate(config(folder, tmp_path / "out", methods=["gold", "synthio"], augment_config=bad))
+        assert not (tmp_path / "out").exists()
+
+
 def test_the_augment_config_is_fingerprinted_by_content_not_name(folder, tmp_path):
     yaml_file = tmp_path / "augment.yaml"
     yaml_file.write_text("threshold: 0.5\n")

@@ -52,6 +52,17 @@ def test_other_settings_or_another_command_are_refused_with_what_changed(tmp_pat
     check_output(tmp_path / "out", "augment", {"n": 6, "seed": 0})
 
 
+def test_a_nested_change_names_the_one_setting_and_changed_weights_say_so(tmp_path):
+    settings = {"t2a": {"backend": "embedded", "sampler": None}, "weights": {"t2a": "aaaa"}}
+    with claim_output(tmp_path / "out", "generate", settings) as out:
+        (out / "clip_0000.wav").write_text("")
+    with pytest.raises(OutputFolderError, match=r"other settings \(t2a.sampler: null -> \"unipc\"\); rerun") as refused:
+        check_output(tmp_path / "out", "generate", {**settings, "t2a": {"backend": "embedded", "sampler": "unipc"}})
+    assert "backend" not in str(refused.value)
+    with pytest.raises(OutputFolderError, match=r"weights.t2a: \"aaaa\" -> \"bbbb\"; the model files were changed since the folder was begun"):
+        check_output(tmp_path / "out", "generate", {**settings, "weights": {"t2a": "bbbb"}})
+
+
 def test_a_second_claim_is_refused_while_the_first_holds_the_lock(tmp_path):
     with claim_output(tmp_path / "out", "augment", SETTINGS):
         with pytest.raises(OutputFolderError, match="another synthio run is writing"):

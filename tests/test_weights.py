@@ -27,3 +27,37 @@ def test_the_candidate_t2a_loads_through_the_embedded_backend_with_the_shipped_m
     assert candidate.config == shipped_t2a.config
     assert torch.equal(candidate.mel_mean, shipped_t2a.mel_mean) and torch.equal(candidate.mel_std, shipped_t2a.mel_std)
     assert not torch.equal(candidate.unet.conv_in.weight, shipped_t2a.unet.conv_in.weight)
+
+
+def test_a_folder_of_another_model_or_with_damaged_files_is_an_error_naming_the_folder(tmp_path):
+    import shutil
+
+    import pytest
+
+    from synthio.clap.tiny import TinyClap
+    from synthio.errors import MissingFileError, ModelFolderError
+    from synthio.t2a.tiny import TinyT2A
+    from synthio.t2a.vocoder import MelVocoder
+
+    with pytest.raises(ModelFolderError, match=r"tiny_clap/config.json is not the configuration of a tiny T2A"):
+        TinyT2A.load(shipped("tiny_clap"))
+    with pytest.raises(ModelFolderError, match=r"tiny_t2a/config.json is not the configuration of a tiny CLAP"):
+        TinyClap.load(shipped("tiny_t2a"))
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "config.json").write_text("{}")
+    shutil.copy(shipped("tiny_clap") / "model.safetensors", foreign)
+    with pytest.raises(ModelFolderError, match=r"foreign/model.safetensors does not hold the weights of a vocoder"):
+        MelVocoder.load(foreign)
+    cut = tmp_path / "cut"
+    shutil.copytree(shipped("tiny_clap"), cut)
+    (cut / "model.safetensors").write_bytes((cut / "model.safetensors").read_bytes()[:100])
+    with pytest.raises(ModelFolderError, match=r"cut/model.safetensors cannot be read as safetensors"):
+        TinyClap.load(cut)
+    (cut / "model.safetensors").unlink()
+    with pytest.raises(MissingFileError, match=r"cut has no model.safetensors"):
+        TinyClap.load(cut)
+    (cut / "config.json").write_text("{not json")
+    (cut / "model.safetensors").write_bytes(b"")
+    with pytest.raises(ModelFolderError, match=r"cut/config.json is not the configuration"):
+        TinyClap.load(cut)

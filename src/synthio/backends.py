@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, Field, field_serializer
+from pydantic import BaseModel, Field, field_serializer, model_validator
 
 from synthio.device import resolve_device
 from synthio.errors import MissingFileError, SynthioError
@@ -48,6 +48,19 @@ class T2ASpec(LocalModelSpec):
     sampler: str | None = Field(None, description="stable-audio: dpmpp-2m-sde (the checkpoint's own), dpmpp-2m-sde-karras, dpmpp-1-sde; audioldm2 and embedded: ddim (their own), dpmpp-2m, unipc; unset: the checkpoint's scheduler")
     steps: int | None = Field(None, ge=1, description="stable-audio / audioldm2: sampler steps of every call, replacing sample_steps (e.g. 100 for Stable Audio Open, whose release samples 250)")
     vocoder: str | None = Field(None, description="embedded: griffin-lim, or a `synthio pretrain vocoder` model folder; unset: the shipped vocoder when this build has one, else griffin-lim")
+
+    @model_validator(mode="after")
+    def _sampler_and_steps_of_the_backend(self) -> T2ASpec:
+        """A sampler the backend has and ``steps`` only where the backend reads it, refused as the settings are read (not after the models load)."""
+        from synthio.t2a.base import UNET_SAMPLERS
+        from synthio.t2a.stable_audio import SAMPLERS
+
+        names = list(SAMPLERS if self.backend == "stable-audio" else UNET_SAMPLERS)
+        if self.sampler is not None and self.sampler not in names:
+            raise ValueError(f"sampler {self.sampler!r} is not one of {self.backend}'s: {', '.join(names)} (or leave it out for the model's own)")
+        if self.steps is not None and self.backend == "embedded":
+            raise ValueError("steps is a setting of stable-audio and audioldm2; the embedded T2A takes sample_steps (augment, align) or --steps (generate)")
+        return self
 
 
 class ClapSpec(LocalModelSpec):
@@ -89,11 +102,7 @@ class AlignBackends(BaseModel):
 
     def embedded_weights(self) -> dict[str, str | None]:
         """The embedded models these settings load, by content (``weights_digest``): an upgrade that ships new weights changes it, where the settings stay the same."""
-        weights: dict[str, str | None] = {}
-        if self.t2a.backend == "embedded":
-            weights["t2a"] = weights_digest(self.t2a.path or shipped("tiny_t2a"))
-            folder = vocoder_folder(self.t2a.vocoder)
-            weights["vocoder"] = "griffin-lim" if folder is None else weights_digest(folder)
+        weights = t2a_weights(self.t2a)
         if self.clap.backend == "embedded":
             weights["clap"] = weights_digest(self.clap.path or shipped("tiny_clap"))
         return weights
@@ -180,6 +189,19 @@ def weights_digest(folder: str | Path | None) -> str | None:
     return digest.hexdigest()[:16]
 
 
+def t2a_weights(spec: T2ASpec) -> dict[str, str | None]:
+    """The embedded T2A's and vocoder's ``weights_digest`` (empty for another backend)."""
+    if spec.backend != "embedded":
+        return {}
+    folder = vocoder_folder(spec.vocoder)
+    return {"t2a": weights_digest(spec.path or shipped("tiny_t2a")), "vocoder": "griffin-lim" if folder is None else weights_digest(folder)}
+
+
+def t2a_record(spec: T2ASpec) -> dict:
+    """What fixes a T2A's clips besides the call's arguments, for an output folder's record: its settings (not the device) and its embedded weights."""
+    return {"t2a": spec.model_dump(mode="json", exclude={"device"}), "weights": t2a_weights(spec)}
+
+
 def embedded_folder(spec: LocalModelSpec, shipped_name: str, what: str) -> Path | None:
     """The weights an embedded section loads: its ``path`` (refused without ``config.json``), else the shipped ``shipped_name`` (None when this build lacks it)."""
     return require_folder(spec.path, "config.json", what) if spec.path is not None else shipped(shipped_name)
@@ -197,8 +219,6 @@ def load_t2a(spec: T2ASpec):
         from synthio.t2a.audioldm2 import AudioLDM2T2A
 
         return AudioLDM2T2A.from_pretrained(require_folder(spec.path, "model_index.json", "an AudioLDM2Pipeline"), device=resolve_device(spec.device), sampler=spec.sampler, steps=spec.steps)
-    if spec.steps is not None:
-        raise BackendUnavailable("t2a steps is a setting of stable-audio and audioldm2; the embedded T2A takes sample_steps")
     from synthio.t2a.tiny import TinyT2A
 
     folder = embedded_folder(spec, "tiny_t2a", "a tiny-T2A model (`synthio pretrain t2a` OUT/model)")

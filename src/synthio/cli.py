@@ -433,9 +433,8 @@ def generate(
     force: Force = False,
 ) -> None:
     """Generate NUM clips for one prompt: OUT/clip_KKK.wav and OUT/manifest.jsonl (one row per clip: prompt, seed, seconds)."""
-    from synthio.backends import BackendsConfig, load_t2a, require_folder
+    from synthio.backends import BackendsConfig, T2ASpec, load_t2a, t2a_record
     from synthio.t2a.clips import write_clips
-    from synthio.t2a.tiny import TinyT2A
 
     if not prompt.strip():
         _fail(ValueError("--prompt is empty: describe the sound, e.g. 'Sound of a dog_bark'"))
@@ -443,8 +442,8 @@ def generate(
         _fail(ValueError(f"--guidance {guidance}: give a finite number (5 is the default)"))
     if model and config:
         _fail(ValueError("--model and --config both name the T2A: give one"))
-    t2a = TinyT2A.load(require_folder(model, "config.json", "a tiny-T2A model (TinyT2A.save)")) if model else load_t2a(BackendsConfig.from_yaml(config).t2a)
-    rows = write_clips(t2a, prompt, num, seconds, seed, steps, guidance, out, force=force)
+    spec = T2ASpec(path=model) if model else BackendsConfig.from_yaml(config).t2a
+    rows = write_clips(load_t2a(spec), prompt, num, seconds, seed, steps, guidance, out, force=force, backend=t2a_record(spec))
     console.print(f"wrote {num} clips to {out} ({len(rows)} in its manifest)")
 
 

@@ -13,3 +13,7 @@ class SynthioError(Exception):
 
 class MissingFileError(SynthioError, FileNotFoundError):
     """A model folder, weights file or feature cache the user must provide or build first."""
+
+
+class ModelFolderError(SynthioError, ValueError):
+    """A model folder whose files hold another model, or are cut short or not what their names say."""

@@ -115,13 +115,19 @@ class EvaluateConfig(BaseModel):
         return keep
 
     def check(self) -> None:
-        """Check the filters and every ``n`` against the train pool from ``metadata.csv`` alone, before anything is written or decoded."""
+        """Check the filters and every ``n`` against the train pool from ``metadata.csv`` alone, and the augment YAML of the synthetic methods, before anything is written or decoded."""
         missing = [flag for flag, where in (("--train-where", self.train_where), ("--test-where", self.test_where)) if not where]
         if missing:
             raise ConfigError(f"{' and '.join(missing)} missing (YAML: {' and '.join(flag[2:].replace('-', '_') for flag in missing)}): evaluate needs both filters, e.g. --train-where fold=3 --test-where fold=10 (docs/prepare.md)")
         labels = [row_target(row) for row in select(read_metadata(self.data_dir), parse_where(self.train_where), self.data_dir)]
         for n in self.n:
             check_n(n, labels)
+        for name in (name for name in self.methods if name in SYNTHETIC_METHODS):
+            synthetic_config(self, name, self.n[0], self.seeds[0], self.factor[0])  # the augment YAML refused now, not after the classic methods have trained
+        if RETRIEVAL in self.methods:
+            from synthio.backends import BackendsConfig
+
+            BackendsConfig.from_yaml(self.augment_config)
 
     def fingerprint(self) -> str:
         """Hash of ``output_settings``: runs with another fingerprint cannot share one results.json."""
@@ -147,15 +153,23 @@ def featurize(model, waveforms: list[np.ndarray], num_samples: int, batch_size: 
     return torch.cat(out)
 
 
-def synthetic_clips(config: EvaluateConfig, name: str, n: int, seed: int, factor: int, labels: list[str]) -> list[Clip]:
-    """Run (or resume) ``synthio augment`` for one split with the method's settings; its kept clips."""
+def synthetic_config(config: EvaluateConfig, name: str, n: int, seed: int, factor: int):
+    """The ``synthio augment`` settings of one split of synthetic method ``name``: the augment config with the method's and the split's settings."""
     from synthio.config import load_config
-    from synthio.pipeline import AugmentConfig, augment_dataset
+    from synthio.pipeline import AugmentConfig
 
     out = config.out / "synthetic" / f"{name}-x{factor}-n{n}-s{seed}"
     overrides = {"data_dir": config.data_dir, "out": out, "where": config.train_where, "n": n, "seed": seed, "factor": factor, "skip_bad": config.skip_bad, "verdict": False, **SYNTHETIC_METHODS[name]}
-    augment_dataset(load_config(AugmentConfig, config.augment_config, overrides))
-    clips, _ = load_extra(out, labels, config.sample_rate)
+    return load_config(AugmentConfig, config.augment_config, overrides)
+
+
+def synthetic_clips(config: EvaluateConfig, name: str, n: int, seed: int, factor: int, labels: list[str]) -> list[Clip]:
+    """Run (or resume) ``synthio augment`` for one split with the method's settings; its kept clips."""
+    from synthio.pipeline import augment_dataset
+
+    augment = synthetic_config(config, name, n, seed, factor)
+    augment_dataset(augment)
+    clips, _ = load_extra(augment.out, labels, config.sample_rate)
     return clips
 
 

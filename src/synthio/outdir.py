@@ -69,9 +69,24 @@ def as_recorded(settings: dict[str, Any], recorded: dict[str, Any], added_later:
     return kept
 
 
+def _flat(settings: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested settings as dotted keys (``t2a.sampler``), so that a change names the one setting that changed."""
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def _changed(old: dict, new: dict) -> str:
+    old, new = _flat(old), _flat(new)
     keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-    return "; ".join(f"{k}: {json.dumps(old.get(k), default=str)} -> {json.dumps(new.get(k), default=str)}" for k in keys[:6]) + (" ..." if len(keys) > 6 else "")
+    shown = "; ".join(f"{k}: {json.dumps(old.get(k), default=str)} -> {json.dumps(new.get(k), default=str)}" for k in keys[:6]) + (" ..." if len(keys) > 6 else "")
+    if any(".weights." in f".{k}." for k in keys):
+        shown += "; the model files were changed since the folder was begun (another Synthio release's weights, or a model folder edited or replaced), so rerunning with the same settings cannot resume it: use the files it was begun with"
+    return shown
 
 
 def holds_output(out: Path, foreign: list[str]) -> bool:

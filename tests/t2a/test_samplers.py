@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from synthio.backends import BackendUnavailable, T2ASpec, load_t2a
+from synthio.backends import T2ASpec, load_t2a
 from synthio.config import ConfigError
 from synthio.t2a.audioldm2 import AudioLDM2T2A
 from synthio.t2a.stable_audio import StableAudioT2A
@@ -53,10 +53,16 @@ def test_audioldm2_dpm_solver_keeps_the_schedule_and_the_training_loss():
     assert unet[0] == 3 * (2 + 3), "3 steps per call: the batch (2 durations) and its 3 single-prompt checks"
 
 
-def test_load_t2a_passes_sampler_and_steps_and_refuses_steps_for_the_embedded_model(tmp_path):
+def test_load_t2a_passes_sampler_and_steps_and_the_settings_refuse_steps_for_the_embedded_model_and_another_backends_sampler(tmp_path):
+    from pydantic import ValidationError
+
     tiny_stable_audio_pipeline().save_pretrained(tmp_path / "sao")
     model = load_t2a(T2ASpec(backend="stable-audio", path=tmp_path / "sao", device="cpu", sampler="dpmpp-1-sde", steps=7))
     assert (model.sampler, model.steps, model.pipeline.scheduler.config.solver_order) == ("dpmpp-1-sde", 7, 1)
-    with pytest.raises(BackendUnavailable, match="embedded T2A takes sample_steps"):
-        load_t2a(T2ASpec(steps=7))
+    with pytest.raises(ValidationError, match="embedded T2A takes sample_steps"):
+        T2ASpec(steps=7)
+    with pytest.raises(ValidationError, match="'dpmpp-2m' is not one of stable-audio's: dpmpp-2m-sde, dpmpp-2m-sde-karras, dpmpp-1-sde"):
+        T2ASpec(backend="stable-audio", sampler="dpmpp-2m")
+    with pytest.raises(ValidationError, match="'dpmpp-1-sde' is not one of embedded's: ddim, dpmpp-2m, unipc"):
+        T2ASpec(sampler="dpmpp-1-sde")
     assert load_t2a(T2ASpec(sampler="dpmpp-2m", device="cpu")).sampler == "dpmpp-2m" and load_t2a(T2ASpec(device="cpu")).sampler == "ddim"

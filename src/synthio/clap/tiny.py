@@ -76,11 +76,12 @@ def multi_positive_clip_loss(audio: torch.Tensor, text: torch.Tensor, labels: to
 
 def load_tiny_clap_audio(folder: str | Path) -> TinyClapAudio:
     """The trained tower alone (no text encoder loaded), from a folder written by :func:`save_tiny_clap`."""
-    from safetensors.torch import load_file
+    from synthio.weights import load_state, read_model_folder
 
-    folder = Path(folder)
-    audio = TinyClapAudio(TinyClapConfig(**json.loads((folder / "config.json").read_text())))
-    audio.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in load_file(str(folder / "model.safetensors")).items()})
+    what = "a tiny CLAP (`synthio pretrain clap` OUT/model)"
+    config, state = read_model_folder(folder, TinyClapConfig, what)
+    audio = TinyClapAudio(config)
+    load_state(audio, {k: v.float() if v.is_floating_point() else v for k, v in state.items()}, folder, what)
     return audio
 
 

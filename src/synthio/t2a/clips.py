@@ -13,14 +13,16 @@ from synthio.t2a.base import TextToAudio
 MANIFEST = "manifest.jsonl"
 
 
-def write_clips(t2a: TextToAudio, prompt: str, num: int, seconds: float, seed: int, steps: int, guidance: float, out: str | Path, force: bool = False) -> list[dict]:
+def write_clips(t2a: TextToAudio, prompt: str, num: int, seconds: float, seed: int, steps: int, guidance: float, out: str | Path, force: bool = False, backend: dict | None = None) -> list[dict]:
     """Write ``OUT/clip_{seed+k}.wav`` for k < ``num`` and return the manifest rows of the folder.
 
     A rerun with other seeds adds clips; one with the same seeds rewrites the same files and rows
-    (one row per file, never two). Prompt, duration, steps, guidance and model are fixed per folder.
+    (one row per file, never two). Prompt, duration, steps, guidance, model and ``backend`` (the
+    model's settings and weights, ``backends.t2a_record``: sampler, vocoder, weights digest) are
+    fixed per folder.
     """
     out = Path(out)
-    settings = {"prompt": prompt, "seconds": seconds, "steps": steps, "guidance": guidance, "model": t2a.name, "sample_rate": t2a.sample_rate}
+    settings = {"prompt": prompt, "seconds": seconds, "steps": steps, "guidance": guidance, "model": t2a.name, "sample_rate": t2a.sample_rate, "backend": backend}
     with claim_output(out, "generate", settings, force=force, outputs=(MANIFEST, "clip_*.wav")):
         waves = t2a.sample([prompt] * num, [seconds] * num, steps, guidance, [seed + k for k in range(num)])
         manifest = out / MANIFEST

@@ -324,12 +324,11 @@ class TinyT2A:
 
     @classmethod
     def load(cls, folder: str | Path, device: str = "cpu", text=None) -> TinyT2A:
-        from safetensors.torch import load_file
+        from synthio.weights import load_state, read_model_folder
 
-        folder = Path(folder)
-        config = TinyT2AConfig(**json.loads((folder / "config.json").read_text()))
+        what = "a tiny T2A (`synthio pretrain t2a` OUT/model)"
+        config, state = read_model_folder(folder, TinyT2AConfig, what)
         model = cls(config, text=text, device=device)
-        state = load_file(str(folder / "model.safetensors"))
-        model.unet.load_state_dict({k[len("unet."):]: v.float() for k, v in state.items() if k.startswith("unet.")})
+        load_state(model.unet, {k[len("unet."):]: v.float() for k, v in state.items() if k.startswith("unet.")}, folder, what)
         model.mel_mean, model.mel_std = state["mel_mean"], state["mel_std"]
         return model

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from synthio.audio import mel_filterbank
-from synthio.errors import MissingFileError, SynthioError
+from synthio.errors import SynthioError
 
 
 @dataclass
@@ -120,13 +120,12 @@ class MelVocoder(nn.Module):
 
     @classmethod
     def load(cls, folder: str | Path) -> MelVocoder:
-        from safetensors.torch import load_file
+        from synthio.weights import load_state, read_model_folder
 
-        folder = Path(folder)
-        if not (folder / "model.safetensors").is_file() or not (folder / "config.json").is_file():
-            raise MissingFileError(f"{folder} holds no vocoder (config.json + model.safetensors): train one with `synthio pretrain vocoder`")
-        model = cls(VocoderConfig(**json.loads((folder / "config.json").read_text())))
-        model.load_state_dict(load_file(str(folder / "model.safetensors")))
+        what = "a vocoder (`synthio pretrain vocoder` OUT/model)"
+        config, state = read_model_folder(folder, VocoderConfig, what)
+        model = cls(config)
+        load_state(model, state, folder, what)
         return model.eval()
 
 
