@@ -58,6 +58,9 @@ def test_parse_where_and_select_errors(tmp_path):
     assert parse_where(["label=rooster\\, loud,dog"]) == {"label": {"rooster, loud", "dog"}}
     with pytest.raises(ValueError, match="COLUMN=VALUE"):
         parse_where(["fold"])
+    for doubled in ("split=train,,test", "fold=1,"):
+        with pytest.raises(ValueError, match="an empty value between commas"):
+            parse_where([doubled])
     rows = [{"file_name": "a", "label": "x", "fold": "1"}]
     with pytest.raises(ValueError, match="no column 'speaker'"):
         select(rows, {"speaker": {"theo"}})

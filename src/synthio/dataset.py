@@ -125,7 +125,10 @@ def parse_where(expressions: list[str] | tuple[str, ...] | None) -> dict[str, se
         key, sep, values = expression.partition("=")
         if not sep or not key.strip() or not values.strip():
             raise SelectionError(f"bad filter {expression!r}: write COLUMN=VALUE or COLUMN=V1,V2 (e.g. fold=3; \\, for a comma inside a value)")
-        where.setdefault(key.strip(), set()).update(v.replace("\\,", ",").strip() for v in re.split(r"(?<!\\),", values))
+        parsed = [v.replace("\\,", ",").strip() for v in re.split(r"(?<!\\),", values)]
+        if "" in parsed:
+            raise SelectionError(f"bad filter {expression!r}: an empty value between commas; write COLUMN=V1,V2 (e.g. fold=3,4)")
+        where.setdefault(key.strip(), set()).update(parsed)
     return where
 
 
