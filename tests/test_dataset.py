@@ -192,3 +192,13 @@ def test_an_empty_file_name_and_a_folder_are_each_one_problem_that_says_what_it_
     clips, problems = load_selection(root, None, 16000, skip_bad=True)
     assert [c.file_name for c in clips] == ["train/a_0.wav"]
     assert [(p.file_name, p.kind) for p in problems] == [("<empty>", "missing file_name"), ("train/sub", "not a file")]
+
+
+def test_a_missing_metadata_csv_or_a_folder_in_its_place_says_which(tmp_path):
+    from synthio.dataset import read_rows
+
+    with pytest.raises(DatasetError, match="metadata.csv does not exist"):
+        read_rows(tmp_path)
+    (tmp_path / "metadata.csv").mkdir()
+    with pytest.raises(DatasetError, match="metadata.csv is a folder, not a file"):
+        read_rows(tmp_path)

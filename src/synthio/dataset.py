@@ -139,9 +139,8 @@ def read_rows(root: str | Path) -> tuple[list[dict[str, str]], list[Problem]]:
     if not root.is_dir():
         raise DatasetError(root, [Problem(str(root), "missing folder", "not a directory", "pass the folder that holds metadata.csv")], hint="")
     if not path.is_file():
-        raise DatasetError(
-            root, [Problem(METADATA, "missing metadata", f"{path} does not exist", "write metadata.csv with columns file_name,label")], hint=""
-        )
+        found = f"{path} is a folder, not a file" if path.is_dir() else f"{path} does not exist"
+        raise DatasetError(root, [Problem(METADATA, "missing metadata", found, "write metadata.csv with columns file_name,label")], hint="")
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a byte-order mark
