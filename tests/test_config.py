@@ -34,10 +34,12 @@ def test_invalid_values_read_one_line_each_with_the_setting_and_the_value_given(
         load_config(EvaluateConfig, None, {"out": "o", "seconds": 0.0, "train_where": "split=train"})
     assert str(info.value).splitlines() == [
         "invalid settings (from command line):",
-        "  data_dir: Field required",
+        "  data_dir: Field required (give the DATA_DIR argument on the command line or data_dir: in the YAML)",
         "  train_where: Input should be a valid list (got 'split=train')",
         "  seconds: Input should be greater than 0 (got 0.0)",
     ]
+    with pytest.raises(ConfigError, match=r"out: Field required \(give --out on the command line or out: in the YAML\)"):
+        load_config(EvaluateConfig, None, {"data_dir": "d"})
 
 
 def test_an_error_of_the_whole_settings_never_echoes_them(tmp_path):

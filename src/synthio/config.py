@@ -59,7 +59,9 @@ def describe_errors(error: ValidationError) -> list[str]:
         name = ".".join(str(part) for part in problem["loc"]) or "settings"
         shown = problem["type"] != "missing" and problem["loc"] and not isinstance(problem["input"], dict | list)  # never echo a whole section (it may hold a base_url's credentials)
         given = f" (got {reprlib.repr(problem['input'])})" if shown else ""
-        lines.append(f"  {name}: {problem['msg']}{given}")
+        flag = "the DATA_DIR argument" if name == "data_dir" else f"--{name.replace('_', '-')}"
+        hint = f" (give {flag} on the command line or {name}: in the YAML)" if problem["type"] == "missing" and len(problem["loc"]) == 1 else ""
+        lines.append(f"  {name}: {problem['msg']}{given}{hint}")
     return lines
 
 
