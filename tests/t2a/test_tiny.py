@@ -138,6 +138,16 @@ def test_faster_samplers_keep_the_protocol_and_the_variations(text, sampler):
     assert not np.allclose(contract.sample_one(model, "rain", 0.25, 3), contract.sample_one(ddim, "rain", 0.25, 3))
 
 
+def test_the_multistep_solvers_do_not_start_where_the_cosine_schedule_has_no_signal_left(text):
+    model = make_model(text)
+    first = {}
+    for sampler in ("ddim", "dpmpp-2m", "unipc"):
+        model.set_sampler(sampler)
+        model.sample_scheduler.set_timesteps(8)
+        first[sampler] = int(model.sample_scheduler.timesteps[0])
+    assert first == {"ddim": 875, "dpmpp-2m": 995, "unipc": 888}
+
+
 def test_an_unknown_sampler_is_refused_by_name(text):
     from synthio.config import ConfigError
 

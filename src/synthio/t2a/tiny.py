@@ -80,6 +80,9 @@ class TinyT2AConfig:
     griffin_lim_iterations: int = 32
 
 
+COSINE_SCHEDULE_OPTIONS = {"ddim": {"set_alpha_to_one": True}, "dpmpp-2m": {"lambda_min_clipped": -5.1}, "unipc": {"timestep_spacing": "leading"}}
+
+
 class TinyT2A:
     """``TextToAudio`` over a small mel-space UNet and the frozen MiniLM token encoder."""
 
@@ -120,9 +123,13 @@ class TinyT2A:
         self.vocoder: MelVocoder | None = None
 
     def set_sampler(self, sampler: str) -> None:
-        """Sample with ``sampler`` (``UNET_SAMPLERS``: ``ddim``, deterministic DDIM, the default; ``dpmpp-2m``, ``unipc``) on the training schedule."""
-        options = {"set_alpha_to_one": True} if sampler == "ddim" else {}
-        self.sample_scheduler = unet_scheduler(sampler, self.train_scheduler.config, "the embedded T2A", **options)
+        """Sample with ``sampler`` (``UNET_SAMPLERS``: ``ddim``, deterministic DDIM, the default; ``dpmpp-2m``, ``unipc``) on the training schedule.
+
+        Pitfall: on the cosine schedule log(alpha / sigma) falls to -inf at the last training steps,
+        where the multistep solvers' first step then lands; DPM-Solver++ clips it at -5.1 (diffusers'
+        ``lambda_min_clipped``, meant for this schedule) and UniPC starts where DDIM does (``leading``).
+        """
+        self.sample_scheduler = unet_scheduler(sampler, self.train_scheduler.config, "the embedded T2A", **COSINE_SCHEDULE_OPTIONS.get(sampler, {}))
         self.sampler = sampler
 
     # -- representation -------------------------------------------------------------
