@@ -20,7 +20,7 @@ def test_errors_name_the_file_and_field(tmp_path):
     bad.write_text("data_dir: d\nout: o\nmethods: [gold, mixup]\n")
     with pytest.raises(ConfigError, match="bad.yaml") as info:
         load_config(EvaluateConfig, bad)
-    assert "mixup" in str(info.value) and "synthio-variations, retrieval" in str(info.value).replace("\n", " ")
+    assert "mixup" in str(info.value) and "synthio-variations, retrieval-variations, retrieval" in str(info.value).replace("\n", " ")
     bad.write_text("- a list\n")
     with pytest.raises(ConfigError, match="mapping"):
         load_config(EvaluateConfig, bad)

@@ -71,3 +71,63 @@ def test_synthio_variations_is_synthio_at_half_strength_and_listed_in_the_help(t
     assert SYNTHETIC_METHODS["synthio-variations"] == {"init_strength": 0.5}
     assert augment.AugmentConfig(data_dir=tmp_path, out=tmp_path / "out", **SYNTHETIC_METHODS["synthio-variations"]).init_strength == 0.5
     assert "synthio-variations" in METHODS_HELP
+
+
+def run_from_pool(tmp_path, monkeypatch, pool_counts: dict[str, int]):
+    """An augment run whose variations start from a pool folder; its config, manifest rows and the recorded ``sample`` calls."""
+    data = make_folder(tmp_path / "data", {"low": 3, "high": 3}, seconds=0.4)
+    pool = make_folder(tmp_path / "pool", pool_counts, seconds=0.3)
+    augment_child.patch(monkeypatch)
+    recorder = Recorder(small_t2a())
+    monkeypatch.setattr(augment, "load_t2a", lambda spec: recorder)
+    config = augment_child.config(data, tmp_path / "out").model_copy(update={"align": "none", "reflection_rounds": 1, "threshold": 1.0, "factor": 2, "init_strength": 0.3, "init_pool": pool})
+    augment.augment_dataset(config)
+    manifest = [json.loads(line) for line in (tmp_path / "out/manifest.jsonl").read_text().splitlines()]
+    return config, manifest, recorder
+
+
+def test_pool_variations_start_from_the_clips_retrieval_picks_and_keep_them_across_reflection_rounds(tmp_path, monkeypatch):
+    from synthio.retrieval import embed_pool, nearest_to_labels
+
+    config, manifest, recorder = run_from_pool(tmp_path, monkeypatch, {"low": 4, "high": 4, "other": 4})
+    assert len(manifest) == 24 and {row["round"] for row in manifest} == {0, 1}  # threshold 1.0 rejects every clip once
+    clap = augment.load_clap(config.clap)
+    pool, audio = embed_pool(config.init_pool, clap, recorder.sample_rate)
+    expected = {label: sorted(pool[i].file_name for i, picked in nearest_to_labels(clap, audio, {"low": 6, "high": 6}) if picked == label) for label in ("low", "high")}
+    for label in ("low", "high"):
+        assert sorted(row["init_file"] for row in manifest if row["label"] == label and row["round"] == 0) == expected[label]
+    by_id = {row["id"]: row for row in manifest}
+    assert all(row["init_file"] == by_id[row["parent_id"]]["init_file"] for row in manifest if row["round"] == 1)
+    init_of_seed = {seed: clip for call in recorder.calls for seed, clip in zip(call["seeds"], call["init_audio"])}
+    for row in manifest:
+        start = read_audio(config.init_pool / row["init_file"], recorder.sample_rate)
+        np.testing.assert_array_equal(init_of_seed[row["seed"]], np.pad(start, (0, round(row["seconds"] * recorder.sample_rate) - len(start))))
+    assert (tmp_path / "out/work/init_pool.json").is_file()
+
+
+def test_a_pool_is_read_only_by_variations_must_hold_enough_clips_and_is_fingerprinted(tmp_path, monkeypatch):
+    base = augment.AugmentConfig(data_dir=make_folder(tmp_path / "data", {"low": 1}, seconds=0.1), out=tmp_path / "out", n=1, init_strength=0.5)
+    with pytest.raises(ValidationError, match="init_pool is read only by variations"):
+        augment.AugmentConfig(data_dir=tmp_path, out=tmp_path / "out", init_pool=tmp_path)
+    pool = make_folder(tmp_path / "pool", {"low": 2}, seconds=0.1)
+    settings = base.model_copy(update={"init_pool": pool}).output_settings()
+    assert settings["init_pool_digest"] and "init_pool_digest" not in base.output_settings()
+    with pytest.raises(Exception, match="metadata.csv"):
+        base.model_copy(update={"init_pool": tmp_path / "nowhere"}).check()
+    from synthio.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"init_pool .*pool: 3 usable clip\(s\), fewer than the 6"):
+        run_from_pool(tmp_path / "small", monkeypatch, {"low": 3})
+
+
+def test_retrieval_variations_take_the_retrieval_pool_and_refuse_to_run_without_one(tmp_path):
+    from synthio.config import ConfigError
+    from synthio.evaluation import EvaluateConfig, synthetic_config
+
+    data = make_folder(tmp_path / "data", {"low": 3, "high": 3}, seconds=0.2, test_per_class=2)
+    settings = dict(data_dir=data, out=tmp_path / "out", train_where=["split=train"], test_where=["split=test"], n=[6], seeds=[0], methods=["gold", "retrieval-variations"])
+    with pytest.raises(ConfigError, match="retrieval-variations .*needs --retrieval-pool"):
+        EvaluateConfig(**settings).check()
+    augment_config = synthetic_config(EvaluateConfig(**settings, retrieval_pool=data), "retrieval-variations", 6, 0, 4)
+    assert (augment_config.init_pool, augment_config.init_strength) == (data, 0.5)
+    assert "retrieval-variations" in METHODS_HELP

@@ -32,7 +32,7 @@ SkipBad = Annotated[bool, typer.Option("--skip-bad", help="skip unusable rows an
 
 METHODS_HELP = (
     "classic: gold,noise,pitch,specaug,audiomentations; synthetic (runs `synthio augment` per split): "
-    "synthio,vanilla-syn,llm-caps,template-captions,compose-captions (MixCap by rules),erm,no-reflection,no-mixcap,no-dpo,synthio-variations (init_strength 0.5); retrieval"
+    "synthio,vanilla-syn,llm-caps,template-captions,compose-captions (MixCap by rules),erm,no-reflection,no-mixcap,no-dpo,synthio-variations (init_strength 0.5),retrieval-variations (init_strength 0.5 from the clips retrieval picks); retrieval"
 )
 
 
@@ -134,7 +134,7 @@ def evaluate(
     extra_train: Annotated[Optional[list[Path]], typer.Option(help="audiofolder of extra train rows (e.g. synthetic), run as method extra:NAME; repeatable")] = None,
     factor: Annotated[Optional[str], typer.Option(help="synthetic clips per real clip for synthetic methods and retrieval, e.g. 4 or 1,2,4,8 (a sweep)")] = None,
     augment_config: Annotated[Optional[Path], typer.Option(help="YAML of `synthio augment` settings used by the synthetic methods")] = None,
-    retrieval_pool: Annotated[Optional[Path], typer.Option(help="audiofolder the retrieval method draws from (e.g. the pretraining corpus)")] = None,
+    retrieval_pool: Annotated[Optional[Path], typer.Option(help="audiofolder the retrieval method draws from, and where retrieval-variations start (e.g. the pretraining corpus)")] = None,
     classifier: Annotated[Optional[str], typer.Option(help="cnn (from scratch), cnn-pretrained (the CNN fine-tuned from the tiny CLAP's audio encoder), clap-probe (probe on the frozen tiny CLAP encoder) or ast (transformers AST)")] = None,
     classifier_path: Annotated[Optional[Path], typer.Option(help="for ast: local checkpoint folder or config.json; for cnn-pretrained and clap-probe: a `synthio pretrain clap` model folder (default: the shipped tiny CLAP v1)")] = None,
     val_group: Annotated[Optional[str], typer.Option(help="column of each clip's source recording; validation never shares one with train")] = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -50,6 +51,7 @@ SYNTHETIC_METHODS: dict[str, dict] = {
     "no-mixcap": {"captions": "llm"},
     "no-dpo": {"align": "none"},
     "synthio-variations": {"init_strength": 0.5},  # half the steps from each real clip, noised halfway: a midpoint of the diversity-fidelity trade-off
+    "retrieval-variations": {"init_strength": 0.5, "init_pool": "--retrieval-pool"},  # the same, from the clips retrieval picks
 }
 RETRIEVAL = "retrieval"
 
@@ -74,7 +76,7 @@ class EvaluateConfig(BaseModel):
     extra_train: list[Path] = Field(default_factory=list, description="audiofolders whose rows are added as method extra:NAME")
     factor: list[Annotated[int, Field(ge=1, le=64)]] = Field(default_factory=lambda: [4], description="synthetic (and retrieved) clips per real clip; several = a sweep, methods named NAME@Kx")
     augment_config: Path | None = Field(None, description="YAML of `synthio augment` settings (backends, threshold, ...) for the synthetic methods")
-    retrieval_pool: Path | None = Field(None, description="audiofolder the retrieval method draws CLAP-nearest clips from (e.g. the pretraining corpus)")
+    retrieval_pool: Path | None = Field(None, description="audiofolder the retrieval method draws CLAP-nearest clips from, and where retrieval-variations start (e.g. the pretraining corpus)")
     skip_bad: bool = False
     steps: int = Field(300, ge=1, description="optimiser steps per run (the same for every method)")
     batch_size: int = Field(32, ge=1)
@@ -159,7 +161,12 @@ def synthetic_config(config: EvaluateConfig, name: str, n: int, seed: int, facto
     from synthio.pipeline import AugmentConfig
 
     out = config.out / "synthetic" / f"{name}-x{factor}-n{n}-s{seed}"
-    overrides = {"data_dir": config.data_dir, "out": out, "where": config.train_where, "n": n, "seed": seed, "factor": factor, "skip_bad": config.skip_bad, "verdict": False, **SYNTHETIC_METHODS[name]}
+    method = dict(SYNTHETIC_METHODS[name])
+    if "init_pool" in method:
+        if config.retrieval_pool is None:
+            raise ConfigError(f"method {name} starts its clips from the ones retrieval picks: it needs --retrieval-pool (an audiofolder, e.g. the pretraining corpus)")
+        method["init_pool"] = config.retrieval_pool
+    overrides = {"data_dir": config.data_dir, "out": out, "where": config.train_where, "n": n, "seed": seed, "factor": factor, "skip_bad": config.skip_bad, "verdict": False, **method}
     return load_config(AugmentConfig, config.augment_config, overrides)
 
 
@@ -179,21 +186,17 @@ def retrieved_clips(config: EvaluateConfig, train: list[Clip], factor: int, cach
     Multi-label: one clip per pool clip, carrying every label it was retrieved for (in first-retrieved order).
     """
     from synthio.backends import BackendsConfig, load_clap
-    from synthio.clap.base import template_prompt
-    from synthio.dataset import load_selection
+    from synthio.retrieval import embed_pool, nearest_to_labels
 
     if config.retrieval_pool is None:
         raise ConfigError("the retrieval method needs --retrieval-pool (an audiofolder, e.g. the pretraining corpus)")
     if "pool" not in cache:
         clap = load_clap(BackendsConfig.from_yaml(config.augment_config).clap)
-        pool, _ = load_selection(config.retrieval_pool, None, config.sample_rate, skip_bad=True)
-        cache.update(pool=pool, clap=clap, audio=clap.embed_audio([c.samples for c in pool], config.sample_rate))
+        pool, audio = embed_pool(config.retrieval_pool, clap, config.sample_rate)
+        cache.update(pool=pool, clap=clap, audio=audio)
     pool, clap, audio = cache["pool"], cache["clap"], cache["audio"]
-    picked: list[tuple[int, str]] = []
-    for label in sorted({label for c in train for label in c.all_labels}):
-        count = factor * sum(label in c.all_labels for c in train)
-        text = clap.embed_text([template_prompt(label)])[0]
-        picked += [(i, label) for i in (audio @ text).argsort(descending=True)[:count].tolist()]
+    counts = Counter(label for c in train for label in c.all_labels)
+    picked = nearest_to_labels(clap, audio, {label: factor * count for label, count in counts.items()})
     if not is_multi_label_clips(train):
         return [Clip(pool[i].file_name, label, pool[i].samples, pool[i].sample_rate, pool[i].meta) for i, label in picked]
     labels_of: dict[int, tuple[str, ...]] = {}
@@ -273,7 +276,7 @@ def load_data(config: EvaluateConfig) -> EvaluationData:
         refuse_test_clips("--extra-train", folder, [c.file_name for c in clips], test_files)
         extras[EXTRA_PREFIX + Path(folder).name] = clips
         skipped += problems
-    if config.retrieval_pool is not None and RETRIEVAL in config.methods:
+    if config.retrieval_pool is not None and any(name == RETRIEVAL or "init_pool" in SYNTHETIC_METHODS.get(name, {}) for name in config.methods):
         refuse_test_clips("--retrieval-pool", config.retrieval_pool, [row["file_name"] for row in read_rows(config.retrieval_pool)[0]], test_files)
     for problem in skipped:
         say("skipped", problem)

@@ -69,6 +69,10 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
     reflection_rounds: int = Field(2, ge=0, le=15, description="self-reflection rounds (rewrite rejected captions, regenerate, refilter)")
     sample_steps: int = Field(16, ge=1, description="sampler steps per clip")
     init_strength: float = Field(1.0, gt=0, le=1, description="variations: start each clip from its real clip noised to this strength and run that share of the steps (1 = from pure noise; small = close to the real clip)")
+    init_pool: Path | None = Field(
+        None,
+        description="variations (init_strength < 1) start from clips of this audiofolder (e.g. the pretraining corpus), not the real clips: a label's from its pool clips nearest (CLAP) to 'Sound of a {label}', as evaluate's retrieval",
+    )
     guidance: Guidance = 5.0
     batch_size: int = Field(16, ge=1, description="clips generated per model call")
     executor: Literal["local", "ray"] = Field("local", description="where generation and CLAP scoring run: local (this process) or ray (model actors on a Ray cluster; pip install 'synthio[ray]'; docs/pipeline.md)")
@@ -85,6 +89,8 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
         low, high = THRESHOLD_RANGE[self.filter_rule]
         if self.threshold != "auto" and not low <= self.threshold <= high:
             raise ValueError(f"threshold {self.threshold} is outside [{low:g}, {high:g}], the range of the {self.filter_rule} rule")
+        if self.init_pool is not None and self.init_strength == 1:
+            raise ValueError("init_pool is read only by variations: set init_strength below 1 (e.g. 0.5), or drop init_pool")
         return self
 
     report: bool = Field(True, description="end by writing the listening report OUT/report/index.html and OUT/quality.json (`synthio report`)")
@@ -96,14 +102,26 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
 
     def output_settings(self) -> dict:
         """What shapes the output; batch size, LLM cache and timeouts do not."""
+        from synthio.dataset import METADATA
+        from synthio.outdir import file_digest
+
         verdict = {"verdict": True, "verdict_seeds": True, "verdict_steps": True, "verdict_group": True}
-        return super().output_settings({"batch_size": True, "report": True, **dict.fromkeys(EXECUTOR_SETTINGS, True), **verdict, "llm": {"cache_dir", "timeout_seconds", "max_retries"}})
+        settings = super().output_settings({"batch_size": True, "report": True, **dict.fromkeys(EXECUTOR_SETTINGS, True), **verdict, "llm": {"cache_dir", "timeout_seconds", "max_retries"}})
+        return settings | ({"init_pool_digest": file_digest(self.init_pool / METADATA)} if self.init_pool is not None else {})
+
+    def check(self) -> None:
+        """The selection (``FewShotSelection.check``) and, when set, the init pool's ``metadata.csv``, before any model loads."""
+        super().check()
+        if self.init_pool is not None:
+            from synthio.dataset import read_metadata
+
+            read_metadata(self.init_pool)
 
     def added_later(self) -> dict:
         """Settings an older version's folder may lack while they are set to what came before (``synthio.outdir.as_recorded``)."""
         train = {**self.align_train.added_later(self.t2a.device), **({"gradient_checkpointing": True} if not self.align_train.gradient_checkpointing else {})}
         validation = {"align_validation_clips": True, "align_validate_every": True} if self.align_validation_clips == 0 else {}
-        return {**super().added_later(), "align_train": train, **({"init_strength": True} if self.init_strength == 1 else {}), **validation}
+        return {**super().added_later(), "align_train": train, **({"init_strength": True, "init_pool": True} if self.init_strength == 1 else {}), **validation}
 
 
 class Stages:
@@ -126,7 +144,7 @@ def augment_dataset(config: AugmentConfig, force: bool = False) -> dict:
     config.check()
     if config.executor == "ray":
         import_ray()  # before the output folder is claimed, so a missing Ray leaves no folder behind
-    with claim_output(config.out, "augment", config.output_settings(), inputs=(config.data_dir,), force=force, added_later=config.added_later(), outputs=AUGMENT_OUTPUTS), open_executor(
+    with claim_output(config.out, "augment", config.output_settings(), inputs=(config.data_dir, *([config.init_pool] if config.init_pool else [])), force=force, added_later=config.added_later(), outputs=AUGMENT_OUTPUTS), open_executor(
         config.executor, lambda: model_recipes(config), config.ray_address, config.ray_actors, config.ray_cpus_per_actor, config.ray_gpus_per_actor
     ) as executor:
         return run_pipeline(config, executor)
@@ -174,6 +192,8 @@ def run_pipeline(config: AugmentConfig, executor: Executor | None = None) -> dic
         hold_out(clips, config.align_validation_clips, config.seed)  # a count the split cannot serve fails now, not after captioning
     labels = [c.label for c in clips]
     multi_label = is_multi_label_clips(clips)
+    if multi_label and config.init_pool is not None:
+        raise ConfigError("init_pool takes single-label data (a pool clip is retrieved for one label); drop init_pool for this multi-label folder")
     needs_llm = config.captions in ("mixcap", "llm") or (config.captions == "template" and config.filter and config.reflection_rounds > 0)
     llm = load_llm(config.llm) if needs_llm else None
     if llm is not None and not (work / f"captions_{config.captions}.json").is_file():
@@ -214,7 +234,8 @@ def run_pipeline(config: AugmentConfig, executor: Executor | None = None) -> dic
     per_clip = {"labels": captions["labels"]} if multi_label else {}  # multi-label: the labels each real clip's captions name
     jobs = [dict(id=f"{i:04d}-{j}-r0", index=i, slot=j, caption=captions["captions"][i][j], round=0, parent_id=None, seed=clip_seed(config.seed, i, j, 0), **{k: v[i] for k, v in per_clip.items()})
             for i in range(len(clips)) for j in range(config.factor)]
-    stages.run("generate", lambda: generate(t2a, clips, jobs, log, work, config, executor))
+    starts = stages.run("init_pool", lambda: cached_json(work / "init_pool.json", lambda: pool_starts(config.init_pool, config.factor, labels, clap, t2a.sample_rate))) if config.init_pool else None
+    stages.run("generate", lambda: generate(t2a, clips, jobs, log, work, config, executor, starts))
     stages.run("filter", lambda: score(clap, log, work, threshold, t2a.sample_rate, label_order, config, executor, thresholds["score"]))
     for r in range(1, config.reflection_rounds + 1 if config.filter else 1):
         state = log.load()
@@ -244,7 +265,7 @@ def run_pipeline(config: AugmentConfig, executor: Executor | None = None) -> dic
             return jobs
 
         round_jobs = stages.run(f"reflect_{r}", lambda: cached_json(work / f"reflection_{r}.json", revise))
-        stages.run(f"generate_{r}", lambda: generate(t2a, clips, round_jobs, log, work, config, executor))
+        stages.run(f"generate_{r}", lambda: generate(t2a, clips, round_jobs, log, work, config, executor, starts))
         stages.run(f"filter_{r}", lambda: score(clap, log, work, threshold, t2a.sample_rate, label_order, config, executor, thresholds["score"]))
 
     state = log.load()
@@ -364,13 +385,32 @@ def clip_seconds(clip: Clip, config: AugmentConfig) -> float:
     return min(clip.seconds, config.max_clip_seconds)
 
 
-def init_clip(clip: Clip, sample_rate: int, config: AugmentConfig) -> np.ndarray:
-    """A real clip as a variation's starting point: at the T2A's ``sample_rate``, exactly as long as its synthetic clip."""
-    return fit_duration(resample(clip.samples, clip.sample_rate, sample_rate), max(1, round(clip_seconds(clip, config) * sample_rate)), "pad")
+def pool_starts(pool_folder: Path, factor: int, labels: list[str], clap, sample_rate: int) -> dict[str, str]:
+    """Where each slot's variations start with ``init_pool``: ``"{index}-{slot}"`` -> a pool file; real clip ``index``'s slots take its label's next nearest pool clips (``synthio.retrieval``)."""
+    from synthio.retrieval import embed_pool, nearest_to_labels
+
+    pool, audio = embed_pool(pool_folder, clap, sample_rate)
+    counts = {label: factor * labels.count(label) for label in set(labels)}
+    if len(pool) < max(counts.values()):
+        raise ConfigError(f"init_pool {pool_folder}: {len(pool)} usable clip(s), fewer than the {max(counts.values())} one label's variations start from (factor x its real clips); use a larger pool or a smaller factor")
+    queue: dict[str, list[str]] = {label: [] for label in counts}
+    for i, label in nearest_to_labels(clap, audio, counts):
+        queue[label].append(pool[i].file_name)
+    return {slot_key({"index": index, "slot": slot}): queue[label].pop(0) for index, label in enumerate(labels) for slot in range(factor)}
 
 
-def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path, config: AugmentConfig, executor: Executor | None = None) -> None:
-    """Generate every job without a ``generated`` event (duration = its real clip's; with ``init_strength`` < 1 a variation of that clip), recording each after its file is complete.
+def slot_key(job: dict) -> str:
+    """``"{index}-{slot}"``: a job's real clip and slot, shared by its reflection rounds."""
+    return f"{job['index']}-{job['slot']}"
+
+
+def init_clip(samples: np.ndarray, clip_sample_rate: int, seconds: float, sample_rate: int) -> np.ndarray:
+    """A variation's starting point: ``samples`` at the T2A's ``sample_rate``, exactly ``seconds`` long (padded or cut)."""
+    return fit_duration(resample(samples, clip_sample_rate, sample_rate), max(1, round(seconds * sample_rate)), "pad")
+
+
+def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path, config: AugmentConfig, executor: Executor | None = None, starts: dict[str, str] | None = None) -> None:
+    """Generate every job without a ``generated`` event (duration = its real clip's; with ``init_strength`` < 1 a variation of that clip, or of its slot's pool clip in ``starts``), recording each after its file is complete.
 
     Hidden temp files left in ``work/clips`` by a killed run are removed first (the output lock
     guarantees no other run is writing them).
@@ -388,7 +428,13 @@ def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path
         task = progress.add_task("generate", total=len(todo), status="")
         chunks = [todo[start : start + config.batch_size] for start in range(0, len(todo), config.batch_size)]
         plain = [([job["caption"] for job in chunk], [clip_seconds(clips[job["index"]], config) for job in chunk], config.sample_steps, config.guidance, [job["seed"] for job in chunk]) for chunk in chunks]
-        batches: Iterable[tuple] = plain if config.init_strength == 1 else ((*batch, [init_clip(clips[job["index"]], t2a.sample_rate, config) for job in chunk], config.init_strength) for batch, chunk in zip(plain, chunks))
+
+        def start(job: dict) -> np.ndarray:
+            clip = clips[job["index"]]
+            samples, rate = (clip.samples, clip.sample_rate) if starts is None else (read_audio(config.init_pool / starts[slot_key(job)], t2a.sample_rate), t2a.sample_rate)  # type: ignore[operator]
+            return init_clip(samples, rate, clip_seconds(clip, config), t2a.sample_rate)
+
+        batches: Iterable[tuple] = plain if config.init_strength == 1 else ((*batch, [start(job) for job in chunk], config.init_strength) for batch, chunk in zip(plain, chunks))
         for k, waves in (executor or LocalExecutor()).map("t2a", t2a, sample_batch, batches):
             chunk = chunks[k]
             rows = []
@@ -397,7 +443,8 @@ def generate(t2a, clips: list[Clip], jobs: list[dict], log: EventLog, work: Path
                 write_audio(work / name, wave, t2a.sample_rate)
                 clip = clips[job["index"]]
                 label = LABEL_SEPARATOR.join(job["labels"]) if "labels" in job else clip.label
-                rows.append({**job, "event": "generated", "file": name, "label": label, "parent_file": clip.file_name, "seconds": clip_seconds(clip, config), "init_strength": config.init_strength})
+                init_file = {"init_file": starts[slot_key(job)]} if starts is not None else {}
+                rows.append({**job, "event": "generated", "file": name, "label": label, "parent_file": clip.file_name, "seconds": clip_seconds(clip, config), "init_strength": config.init_strength, **init_file})
             log.append(rows)
             progress.update(task, advance=len(chunk))
 
@@ -452,6 +499,6 @@ def write_output(out: Path, work: Path, clips: list[Clip], state: dict[str, dict
     for row in kept:
         writer.writerow({"file_name": f"audio/{Path(row['file']).name}", label_column: row["label"], "caption": row["caption"], "clap_score": f"{row['clap_score']:.4f}", "round": row["round"], "parent_file": row["parent_file"]})
     write_text_atomic(out / "metadata.csv", buffer.getvalue())
-    fields = ["id", "file", "label", *(["labels"] if multi_label else []), "caption", "parent_id", "parent_file", "seed", "round", "seconds", "init_strength", "clap_score", "clap_margin", "kept"]
+    fields = ["id", "file", "label", *(["labels"] if multi_label else []), "caption", "parent_id", "parent_file", "seed", "round", "seconds", "init_strength", "init_file", "clap_score", "clap_margin", "kept"]
     write_text_atomic(out / "manifest.jsonl", "".join(json.dumps({k: row.get(k) for k in fields}) + "\n" for row in state.values()))
     console.print(f"kept {len(kept)} of {len(state)} generated clips")
