@@ -197,3 +197,20 @@ def test_extra_rows_or_a_retrieval_pool_holding_test_clips_are_refused(folder, t
         evaluate(config(folder, tmp_path / "out", methods=["gold"], extra_train=[folder]))
     with pytest.raises(SelectionError, match=r"--retrieval-pool .*: 12 of its file\(s\) are test clips"):
         evaluate(config(folder, tmp_path / "out2", methods=["retrieval"], retrieval_pool=folder))
+
+
+def test_byte_for_byte_copies_of_test_clips_are_refused_unless_the_train_part_holds_the_same_content(folder, tmp_path):
+    import shutil
+
+    from synthio.audio import write_audio
+    from synthio.dataset import SelectionError
+    from tests.conftest import SAMPLE_RATE, tone
+
+    write_audio(folder / "test/low_1.wav", tone(950.0, 0.5, seed=7), SAMPLE_RATE)  # the one test clip no train clip equals
+    extra = make_folder(tmp_path / "extra", {"low": 2})
+    shutil.copy(folder / "test/low_0.wav", extra / "train/low_0.wav")  # byte-equal to the train part's train/low_0.wav: no new leak
+    runs = evaluate(config(folder, tmp_path / "out", methods=["gold"], extra_train=[extra]))["runs"]
+    assert {run["method"] for run in runs} == {"gold", "extra:extra"}
+    shutil.copy(folder / "test/low_1.wav", extra / "train/low_1.wav")
+    with pytest.raises(SelectionError, match=r"--extra-train .*: 1 of its file\(s\) are test clips or copies of them \(e.g. train/low_1.wav\)"):
+        evaluate(config(folder, tmp_path / "out2", methods=["gold"], extra_train=[extra]))

@@ -185,7 +185,7 @@ def evaluate(
     if print_config:
         return _print_config(EvaluateConfig, config, overrides)
     result = api.evaluate(**overrides, config=config, force=force)
-    console.print(f"wrote {result.out / 'results.json'}, summary.md, summary.png ({len(result.runs)} runs)")
+    console.print(f"wrote {result.out / 'results.json'}, summary.md, summary.png ({len(result.runs)} run{'s' * (len(result.runs) != 1)})")
     console.print((result.out / "summary.md").read_text(), markup=False, highlight=False)
 
 
@@ -444,7 +444,7 @@ def generate(
         _fail(ValueError("--model and --config both name the T2A: give one"))
     spec = T2ASpec(path=model) if model else BackendsConfig.from_yaml(config).t2a
     rows = write_clips(load_t2a(spec), prompt, num, seconds, seed, steps, guidance, out, force=force, backend=t2a_record(spec))
-    console.print(f"wrote {num} clips to {out} ({len(rows)} in its manifest)")
+    console.print(f"wrote {num} clip{'s' * (num != 1)} to {out} ({len(rows)} in its manifest)")
 
 
 @command()

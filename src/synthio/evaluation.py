@@ -268,7 +268,7 @@ def load_data(config: EvaluateConfig) -> EvaluationData:
     for n in config.n:
         check_n(n, [c.target for c in parts.train])
     skipped, extras = list(parts.skipped), {}
-    test_files = {(parts.root / c.file_name).resolve() for c in parts.test}
+    test_files = HeldOutFiles.of(parts)
     for folder in config.extra_train:
         clips, problems = load_extra(folder, parts.labels, config.sample_rate, skip_bad=config.skip_bad, multi_label=parts.multi_label)
         if not clips:
@@ -288,11 +288,44 @@ def load_data(config: EvaluateConfig) -> EvaluationData:
     return EvaluationData(parts, extras, skipped, groups)
 
 
-def refuse_test_clips(flag: str, folder: Path, file_names: list[str], test_files: set[Path]) -> None:
-    """Raise when ``folder`` (an extra training source) holds any of the test part's files: training on them would inflate the test accuracy."""
-    leaked = sorted(name for name in file_names if (Path(folder) / name).resolve() in test_files)
+@dataclass
+class HeldOutFiles:
+    """The test part's files by path and by content (size, then digest): a training source leaks a test clip through the file itself or a byte-for-byte copy.
+
+    Content the train part also holds is left out of the content check: a dataset whose train and
+    test parts share a recording already trains on it, and a copy of it elsewhere adds nothing.
+    Re-encoded copies (another format, another sample rate) are not caught.
+    """
+
+    paths: set[Path]
+    digests_by_size: dict[int, set[str | None]]
+
+    @classmethod
+    def of(cls, parts: LabelledParts) -> HeldOutFiles:
+        paths = {(parts.root / c.file_name).resolve() for c in parts.test}
+        by_size: dict[int, set[str | None]] = {}
+        for path in paths:
+            by_size.setdefault(path.stat().st_size, set()).add(file_digest(path))
+        for clip in parts.train:
+            path = (parts.root / clip.file_name).resolve()
+            if path.stat().st_size in by_size:
+                by_size[path.stat().st_size].discard(file_digest(path))
+        return cls(paths, by_size)
+
+    def holds(self, path: Path) -> bool:
+        """Whether ``path`` is a test clip or a copy of one."""
+        path = path.resolve()
+        if path in self.paths:
+            return True
+        size = path.stat().st_size if path.is_file() else None
+        return bool(self.digests_by_size.get(size)) and file_digest(path) in self.digests_by_size[size]  # type: ignore[index, arg-type]
+
+
+def refuse_test_clips(flag: str, folder: Path, file_names: list[str], test_files: HeldOutFiles) -> None:
+    """Raise when ``folder`` (an extra training source) holds any of the test part's files, or copies of them: training on them would inflate the test accuracy."""
+    leaked = sorted(name for name in file_names if test_files.holds(Path(folder) / name))
     if leaked:
-        raise SelectionError(f"{flag} {folder}: {len(leaked)} of its file(s) are test clips (e.g. {leaked[0]}); training on them would inflate the test accuracy: remove them from that folder")
+        raise SelectionError(f"{flag} {folder}: {len(leaked)} of its file(s) are test clips or copies of them (e.g. {leaked[0]}); training on them would inflate the test accuracy: remove them from that folder")
 
 
 def compute_features(config: EvaluateConfig, data: EvaluationData, seconds: float) -> Features:
