@@ -1,28 +1,28 @@
 """Print the markdown tables of docs/results.md §4 from one or more ``synthio evaluate`` folders.
 
-Usage: python scripts/summarize_pipeline.py runs/us8k_syn runs/us8k_syn100 runs/us8k_syn200
+Usage: python scripts/summarize_pipeline.py runs/us8k_syn runs/us8k_syn100 runs/us8k_syn200 [--versus retrieval]
 
 Per n: accuracy mean ± std over seeds and per seed, margin to gold and to the best classic
 baseline (best mean among noise, pitch, specaug, audiomentations), and the mean paired difference
-to ``synthio`` over the seeds both ran (the fair comparison when a method has fewer seeds) with the
+to ``synthio`` (or the ``--versus`` method) over the seeds both ran (the fair comparison when a method has fewer seeds) with the
 evaluation summary's paired bootstrap interval over seeds and test clips. Then, for each ``synthio augment``
 run under ``FOLDER/synthetic``, its stage timings and filter counts from ``run.json``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 from synthio.report import aggregate, interval_cell, paired_difference
 
 CLASSIC = ("noise", "pitch", "specaug", "audiomentations")
-ORDER = ("gold", *CLASSIC, "retrieval", "vanilla-syn", "llm-caps", "no-dpo", "erm", "no-mixcap", "no-reflection", "template-captions", "synthio")
+ORDER = ("gold", *CLASSIC, "retrieval", "vanilla-syn", "llm-caps", "no-dpo", "erm", "no-mixcap", "no-reflection", "template-captions", "synthio-variations", "retrieval-variations", "synthio")
 
 
-def accuracy_tables(folders: list[Path]) -> None:
+def accuracy_tables(folders: list[Path], versus: str = "synthio") -> None:
     runs, by = [], defaultdict(dict)
     results = [json.loads((folder / "results.json").read_text()) for folder in folders]
     test_labels = results[0]["data"].get("test_labels")
@@ -45,15 +45,15 @@ def accuracy_tables(folders: list[Path]) -> None:
         classic = [m for m in CLASSIC if m in means]
         best_classic = max(classic, key=means.get) if classic else None
         print(f"\n### n = {n}\n")
-        print("| method | accuracy % (mean ± std) | vs gold | vs best classic | vs synthio, same seeds | " + " | ".join(f"seed {s}" for s in seeds) + " |")
+        print(f"| method | accuracy % (mean ± std) | vs gold | vs best classic | vs {versus}, same seeds | " + " | ".join(f"seed {s}" for s in seeds) + " |")
         print("|---|---|---|---|---|" + "---|" * len(seeds))
         for m in methods:
             _, std, count = table[m][n]
             spread = f" ± {std:.2f}" if count > 1 else ""
             gold = f"{means[m] - means['gold']:+.2f}" if "gold" in means and m != "gold" else ""
             versus = f"{means[m] - means[best_classic]:+.2f}" if best_classic and m not in CLASSIC and m != "gold" else ""
-            shared = sorted(set(by[n, m]) & set(by.get((n, "synthio"), {}))) if m != "synthio" else []
-            paired = f"{interval_cell(paired_difference(runs, m, 'synthio', n, test_labels), True)} ({len(shared)})" if shared else ""
+            shared = sorted(set(by[n, m]) & set(by.get((n, versus), {}))) if m != versus else []
+            paired = f"{interval_cell(paired_difference(runs, m, versus, n, test_labels), True)} ({len(shared)})" if shared else ""
             cells = [f"{by[n, m][s]:.1f}" if s in by[n, m] else "–" for s in seeds]
             print(f"| {m} | {means[m]:.2f}{spread} ({count}) | {gold} | {versus} | {paired} | " + " | ".join(cells) + " |")
         if best_classic:
@@ -76,11 +76,12 @@ def stage_table(folders: list[Path]) -> None:
 
 
 def main() -> None:
-    folders = [Path(a) for a in sys.argv[1:]]
-    if not folders:
-        raise SystemExit(__doc__)
-    accuracy_tables(folders)
-    stage_table(folders)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folders", nargs="+", type=Path, help="synthio evaluate output folders (one benchmark)")
+    parser.add_argument("--versus", default="synthio", help="the method each paired difference is taken against")
+    args = parser.parse_args()
+    accuracy_tables(args.folders, args.versus)
+    stage_table(args.folders)
 
 
 if __name__ == "__main__":
