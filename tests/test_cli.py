@@ -59,7 +59,7 @@ def test_invalid_settings_exit_non_zero(tmp_path, folder):
     result = runner.invoke(app, ["evaluate", str(folder), "--out", str(tmp_path / "o"), "--train-where", "fold=3", "--test-where", "fold=10"])
     assert result.exit_code == 2 and "no column 'fold'" in result.output
     result = runner.invoke(app, ["evaluate", str(folder), "--out", str(tmp_path / "o"), "--n", "five"])
-    assert result.exit_code != 0
+    assert result.exit_code != 0 and "--n 'five' is not a comma-separated list of ints" in " ".join(result.output.replace("│", " ").split())
 
 
 def test_print_config_and_config_file(tmp_path, folder):
@@ -238,3 +238,11 @@ def test_generate_rerun_rewrites_its_rows_instead_of_adding_them(tmp_path):
     replaced = runner.invoke(app, [*args, "--seed", "5"])
     assert replaced.exit_code == 2 and "the model files were changed" in " ".join(replaced.output.split()) and weights.is_file()
     assert not (tmp_path / "gen/clip_0005.wav").exists()
+
+
+def test_zeroshot_refuses_multi_label_rows(tmp_path):
+    from tests.test_multilabel import make_multilabel_folder
+
+    data = make_multilabel_folder(tmp_path / "ml")
+    result = runner.invoke(app, ["zeroshot", str(data), "--out", str(tmp_path / "zs")])
+    assert result.exit_code == 2 and "zeroshot scores one label per clip" in " ".join(result.output.split()) and not (tmp_path / "zs").exists()

@@ -199,18 +199,30 @@ def test_extra_rows_or_a_retrieval_pool_holding_test_clips_are_refused(folder, t
         evaluate(config(folder, tmp_path / "out2", methods=["retrieval"], retrieval_pool=folder))
 
 
-def test_byte_for_byte_copies_of_test_clips_are_refused_unless_the_train_part_holds_the_same_content(folder, tmp_path):
+def test_copies_of_test_clips_are_refused_unless_the_train_part_holds_the_same_sound(folder, tmp_path):
     import shutil
 
     from synthio.audio import write_audio
     from synthio.dataset import SelectionError
     from tests.conftest import SAMPLE_RATE, tone
 
-    write_audio(folder / "test/low_1.wav", tone(950.0, 0.5, seed=7), SAMPLE_RATE)  # the one test clip no train clip equals
+    write_audio(folder / "test/low_1.wav", tone(950.0, 0.5, seed=7), SAMPLE_RATE)  # the one test clip no train clip sounds like
     extra = make_folder(tmp_path / "extra", {"low": 2})
-    shutil.copy(folder / "test/low_0.wav", extra / "train/low_0.wav")  # byte-equal to the train part's train/low_0.wav: no new leak
+    shutil.copy(folder / "test/low_0.wav", extra / "train/low_0.wav")  # sounds like the train part's train/low_0.wav: no new leak
     runs = evaluate(config(folder, tmp_path / "out", methods=["gold"], extra_train=[extra]))["runs"]
     assert {run["method"] for run in runs} == {"gold", "extra:extra"}
-    shutil.copy(folder / "test/low_1.wav", extra / "train/low_1.wav")
+    write_audio(extra / "train/low_1.wav", tone(950.0, 0.5, seed=7), SAMPLE_RATE)  # the same sound, written anew (its header differs)
     with pytest.raises(SelectionError, match=r"--extra-train .*: 1 of its file\(s\) are test clips or copies of them \(e.g. train/low_1.wav\)"):
         evaluate(config(folder, tmp_path / "out2", methods=["gold"], extra_train=[extra]))
+    with pytest.raises(SelectionError, match=r"--retrieval-pool .*: 1 of its file\(s\) are test clips or copies of them"):
+        evaluate(config(folder, tmp_path / "out3", methods=["retrieval"], retrieval_pool=extra))
+
+
+def test_extra_folders_that_would_run_under_one_method_name_are_refused(folder, tmp_path):
+    from pydantic import ValidationError
+
+    first, second = make_folder(tmp_path / "a/syn", {"low": 1}), make_folder(tmp_path / "b/syn", {"low": 1})
+    with pytest.raises(ValidationError, match=r"a/syn, .*b/syn would all run as method extra:syn"):
+        config(folder, tmp_path / "out", extra_train=[first, second])
+    with pytest.raises(ValidationError, match="would all run as method extra:syn"):
+        config(folder, tmp_path / "out", extra_train=[first, first])

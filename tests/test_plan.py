@@ -72,3 +72,11 @@ def test_a_folder_the_run_would_refuse_is_a_warning_not_a_write(tmp_path, fast_m
     plan = plan_augment(AugmentConfig(data_dir=data, out=out, where=["split=train"], n=4, factor=2), probe_models=False)
     assert any(w.startswith("the run would stop here:") and str(out) in w for w in plan["warnings"])
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"] and plan["counts"]["generate_round_0"] == 8
+
+
+def test_the_plans_rows_of_a_multi_label_folder_carry_every_label(tmp_path):
+    from synthio.plan import few_shot_rows
+    from tests.test_multilabel import make_multilabel_folder
+
+    rows = few_shot_rows(AugmentConfig(data_dir=make_multilabel_folder(tmp_path / "ml"), out=tmp_path / "o", where=["split=train"], n=4))
+    assert rows and all(row["label"] == " and ".join(row["labels"]) for row in rows) and any(len(row["labels"]) > 1 for row in rows)

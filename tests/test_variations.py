@@ -92,7 +92,7 @@ def test_pool_variations_start_from_the_clips_retrieval_picks_and_keep_them_acro
     config, manifest, recorder = run_from_pool(tmp_path, monkeypatch, {"low": 4, "high": 4, "other": 4})
     assert len(manifest) == 24 and {row["round"] for row in manifest} == {0, 1}  # threshold 1.0 rejects every clip once
     clap = augment.load_clap(config.clap)
-    pool, audio = embed_pool(config.init_pool, clap, recorder.sample_rate)
+    pool, audio = embed_pool(config.init_pool, clap, recorder.sample_rate, "init_pool")
     expected = {label: sorted(pool[i].file_name for i, picked in nearest_to_labels(clap, audio, {"low": 6, "high": 6}) if picked == label) for label in ("low", "high")}
     for label in ("low", "high"):
         assert sorted(row["init_file"] for row in manifest if row["label"] == label and row["round"] == 0) == expected[label]
@@ -131,3 +131,57 @@ def test_retrieval_variations_take_the_retrieval_pool_and_refuse_to_run_without_
     augment_config = synthetic_config(EvaluateConfig(**settings, retrieval_pool=data), "retrieval-variations", 6, 0, 4)
     assert (augment_config.init_pool, augment_config.init_strength) == (data, 0.5)
     assert "retrieval-variations" in METHODS_HELP
+
+
+def test_settings_the_data_refuses_leave_the_folder_to_the_corrected_command(tmp_path, monkeypatch):
+    from synthio.config import ConfigError
+    from synthio.outdir import check_output
+    from tests.test_multilabel import make_multilabel_folder
+
+    augment_child.patch(monkeypatch)
+    multi = make_multilabel_folder(tmp_path / "ml")
+    pool = make_folder(tmp_path / "pool", {"low": 4}, seconds=0.2)
+    base = augment_child.config(multi, tmp_path / "out").model_copy(update={"where": ["split=train"], "n": 4, "align": "none"})
+    with pytest.raises(ConfigError, match="init_pool takes single-label data"):
+        augment.augment_dataset(base.model_copy(update={"init_strength": 0.5, "init_pool": pool}))
+    check_output(base.out, "augment", base.output_settings())  # the corrected settings may take the folder
+    one_class = make_folder(tmp_path / "one", {"low": 3}, seconds=0.2)
+    margin = augment_child.config(one_class, tmp_path / "out2").model_copy(update={"n": 2, "align": "none", "filter_rule": "margin", "threshold": 0.0})
+    with pytest.raises(ConfigError, match="filter_rule: margin needs at least two labels"):
+        augment.augment_dataset(margin)
+    corrected = margin.model_copy(update={"filter_rule": "score", "threshold": 0.5})
+    check_output(corrected.out, "augment", corrected.output_settings())
+
+
+def test_a_pool_holding_the_datasets_other_clips_or_no_usable_clip_is_refused_before_any_file(tmp_path, monkeypatch):
+    from synthio.config import ConfigError
+
+    augment_child.patch(monkeypatch)
+    data = make_folder(tmp_path / "data", {"low": 3, "high": 3}, seconds=0.3, test_per_class=1)
+    config = augment_child.config(data, tmp_path / "out").model_copy(update={"where": ["split=train"], "align": "none", "factor": 1, "init_strength": 0.5})
+    with pytest.raises(ConfigError, match=r"init_pool .*data: 4 of its file\(s\) are clips of .*data outside the few-shot split \(e.g. test/high_0.wav\)"):
+        augment.augment_dataset(config.model_copy(update={"n": 4, "init_pool": data}))
+    unusable = tmp_path / "unusable"
+    unusable.mkdir()
+    (unusable / "metadata.csv").write_text("file_name,label\nnope1.wav,low\nnope2.wav,low\n")
+    with pytest.raises(ConfigError, match=r"init_pool .*unusable: no usable clip to retrieve from \(all 2 row\(s\) skipped\)"):
+        augment.augment_dataset(config.model_copy(update={"init_pool": unusable}))
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file() and not p.name.startswith(".")]
+    with pytest.raises(ValidationError, match="init_pool names no folder"):
+        augment.AugmentConfig(data_dir=data, out=tmp_path / "o", init_strength=0.5, init_pool=" ")
+
+
+def test_evaluate_takes_a_pool_only_from_retrieval_pool_and_only_for_single_label_data(tmp_path):
+    from synthio.config import ConfigError
+    from synthio.evaluation import EvaluateConfig
+    from tests.test_multilabel import make_multilabel_folder
+
+    data = make_folder(tmp_path / "data", {"low": 3, "high": 3}, seconds=0.2, test_per_class=2)
+    pool = make_folder(tmp_path / "pool", {"low": 3}, seconds=0.2)
+    (tmp_path / "augment.yaml").write_text(f"init_strength: 0.5\ninit_pool: {pool}\n")
+    settings = dict(out=tmp_path / "out", train_where=["split=train"], test_where=["split=test"], n=[6], seeds=[0])
+    with pytest.raises(ConfigError, match="augment.yaml sets init_pool, which evaluate does not take from it"):
+        EvaluateConfig(data_dir=data, methods=["synthio"], augment_config=tmp_path / "augment.yaml", **settings).check()
+    multi = make_multilabel_folder(tmp_path / "ml")
+    with pytest.raises(ConfigError, match="method retrieval-variations takes single-label data"):
+        EvaluateConfig(data_dir=multi, methods=["gold", "retrieval-variations"], retrieval_pool=pool, **{**settings, "n": [4]}).check()

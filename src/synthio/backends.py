@@ -141,10 +141,15 @@ class BackendsConfig(PipelineBackends):
         from synthio.evaluation import EvaluateConfig
         from synthio.pipeline import AugmentConfig
 
-        config = load_config(cls, path, sections_only=True)
+        try:
+            values = (yaml.safe_load(Path(path).read_text()) if path is not None and Path(path).is_file() else None) or {}
+        except yaml.YAMLError:
+            values = {}  # load_config says what is wrong with the file
+        evaluate_form = isinstance(values, dict) and isinstance(values.get("classifier"), str)  # evaluate's classifier: NAME with classifier_path: PATH
+        config = load_config(cls, path, {"classifier": {"backend": values["classifier"], "path": values.get("classifier_path")}} if evaluate_form else None, sections_only=True)
         if path is not None:
             known = {name for model in (cls, AugmentConfig, EvaluateConfig, AlignConfig) for name in model.model_fields}
-            unknown = sorted(set(yaml.safe_load(Path(path).read_text()) or {}) - known)
+            unknown = sorted(set(values) - known)
             if unknown:
                 raise ConfigError(f"{path}: no Synthio command reads {', '.join(map(repr, unknown))}; the backend sections are {', '.join(cls.model_fields)}")
         return config
@@ -157,7 +162,7 @@ EXAMPLE_LINES = {
     ("llm", "openai"): "llm: {backend: openai, model: MODEL, base_url: URL, api_key_env: OPENAI_API_KEY}",
     ("llm", "transformers"): "llm: {backend: transformers, path: PATH/model-folder}",
     ("captioner", "transformers"): "captioner: {backend: transformers, path: PATH/audio-captioning-model}",
-    ("classifier", "ast"): "classifier: {backend: ast, path: PATH/ast-finetuned-audioset-10-10-0.4593}",
+    ("classifier", "ast"): "classifier: ast and classifier_path: PATH/ast-finetuned-audioset-10-10-0.4593 (evaluate's keys)",
 }
 
 
@@ -395,7 +400,7 @@ def check_backends(config: BackendsConfig, load: bool = False) -> list[DoctorRow
         spec = getattr(config, protocol)
         for backend in backends:
             if backend != spec.backend:
-                line = EXAMPLE_LINES.get((protocol, backend), f"{protocol}: {{backend: {backend}}}")
+                line = EXAMPLE_LINES.get((protocol, backend), f"classifier: {backend}" if protocol == "classifier" else f"{protocol}: {{backend: {backend}}}")
                 rows.append(DoctorRow(protocol, backend, "not configured", f"enable with: {line}"))
                 continue
             try:

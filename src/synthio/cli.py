@@ -31,18 +31,19 @@ Force = Annotated[bool, typer.Option("--force", help="also write beside the file
 SkipBad = Annotated[bool, typer.Option("--skip-bad", help="skip unusable rows and list them instead of stopping")]
 
 METHODS_HELP = (
-    "classic: gold,noise,pitch,specaug,audiomentations; synthetic (runs `synthio augment` per split): "
-    "synthio,vanilla-syn,llm-caps,template-captions,compose-captions (MixCap by rules),erm,no-reflection,no-mixcap,no-dpo,synthio-variations (init_strength 0.5),retrieval-variations (init_strength 0.5 from the clips retrieval picks); retrieval"
+    "comma-separated, from: classic gold, noise, pitch, specaug, audiomentations; synthetic (runs `synthio augment` per split) "
+    "synthio, vanilla-syn, llm-caps, template-captions, compose-captions (MixCap by rules), erm, no-reflection, no-mixcap, no-dpo, "
+    "synthio-variations (init_strength 0.5), retrieval-variations (init_strength 0.5 from the clips retrieval picks); retrieval"
 )
 
 
-def _csv(value: str | None, cast=str) -> list | None:
+def _csv(value: str | None, flag: str, cast=str) -> list | None:
     if value is None:
         return None
     try:
         return [cast(v.strip()) for v in value.split(",") if v.strip()]
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a comma-separated list of {cast.__name__}") from None
+        raise typer.BadParameter(f"{flag} {value!r} is not a comma-separated list of {cast.__name__}s") from None
 
 
 def _print_config(model, config: Path | None, overrides: dict) -> None:
@@ -163,11 +164,11 @@ def evaluate(
         out=out,
         train_where=train_where,
         test_where=test_where,
-        n=_csv(n, int),
-        methods=_csv(methods),
-        seeds=_csv(seeds, int),
+        n=_csv(n, "--n", int),
+        methods=_csv(methods, "--methods"),
+        seeds=_csv(seeds, "--seeds", int),
         extra_train=extra_train,
-        factor=_csv(factor, int),
+        factor=_csv(factor, "--factor", int),
         augment_config=augment_config,
         retrieval_pool=retrieval_pool,
         classifier=classifier,
@@ -254,7 +255,7 @@ def corpus_build(
 
     chosen = all_sources(data_root, out, mixtures=mixtures)
     if sources is not None:
-        names = _csv(sources)
+        names = _csv(sources, "--sources")
         if not names:
             _fail(ValueError(f"--sources is empty; name some of {', '.join(s.name for s in chosen)}, or leave the option out to build them all"))
         unknown = sorted(set(names) - {s.name for s in chosen})
@@ -432,7 +433,7 @@ def generate(
     config: Annotated[Optional[Path], typer.Option(help="YAML with a t2a: backend section")] = None,
     force: Force = False,
 ) -> None:
-    """Generate NUM clips for one prompt: OUT/clip_KKK.wav and OUT/manifest.jsonl (one row per clip: prompt, seed, seconds)."""
+    """Generate NUM clips for one prompt: OUT/clip_0000.wav, clip_0001.wav, ... and OUT/manifest.jsonl (one row per clip: prompt, seed, seconds)."""
     from synthio.backends import BackendsConfig, T2ASpec, load_t2a, t2a_record
     from synthio.t2a.clips import write_clips
 

@@ -8,7 +8,9 @@ finished runs. ``summary.md`` and ``summary.png`` are rewritten from the runs at
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -17,12 +19,13 @@ from typing import Annotated, Literal
 
 import numpy as np
 import torch
+import yaml
 from pydantic import BaseModel, Field, field_validator
 
 from synthio.atomic import write_text_atomic
 from synthio.audio import fit_duration
 from synthio.config import ConfigError
-from synthio.dataset import LABEL_SEPARATOR, Clip, LabelledParts, Problem, SelectionError, is_multi_label_clips, load_extra, load_parts, parse_where, read_metadata, read_rows, row_target, select
+from synthio.dataset import LABEL_SEPARATOR, Clip, LabelledParts, Problem, SelectionError, is_multi_label_clips, is_multi_label_rows, load_extra, load_parts, parse_where, read_metadata, read_rows, row_target, select
 from synthio.outdir import OutputFolderError, claim_output, file_digest, fingerprint
 from synthio.progress import console, say, track
 from synthio.split import FewShotSplit, check_n, few_shot_split
@@ -99,6 +102,16 @@ class EvaluateConfig(BaseModel):
             raise ValueError(f"unknown method(s) {', '.join(map(repr, unknown))}; choose from {', '.join([*CLASSIC_METHODS, *SYNTHETIC_METHODS, RETRIEVAL])}")
         return methods
 
+    @field_validator("extra_train")
+    @classmethod
+    def _distinct_extra_names(cls, folders: list[Path]) -> list[Path]:
+        names = [extra_method(folder) for folder in folders]
+        clashing = sorted({name for name in names if names.count(name) > 1})
+        if clashing:
+            shown = ", ".join(str(folder) for folder in folders if extra_method(folder) == clashing[0])
+            raise ValueError(f"{shown} would all run as method {clashing[0]}: give each folder once, and folders of distinct names")
+        return folders
+
     @field_validator("n", "seeds", "methods", "factor")
     @classmethod
     def _non_empty_and_distinct(cls, values: list) -> list:
@@ -126,6 +139,8 @@ class EvaluateConfig(BaseModel):
             check_n(n, labels)
         for name in (name for name in self.methods if name in SYNTHETIC_METHODS):
             synthetic_config(self, name, self.n[0], self.seeds[0], self.factor[0])  # the augment YAML refused now, not after the classic methods have trained
+            if "init_pool" in SYNTHETIC_METHODS[name] and is_multi_label_rows(read_metadata(self.data_dir)):
+                raise ConfigError(f"method {name} takes single-label data (a pool clip is retrieved for one label); drop it from --methods for this multi-label folder")
         if RETRIEVAL in self.methods:
             from synthio.backends import BackendsConfig
 
@@ -134,6 +149,11 @@ class EvaluateConfig(BaseModel):
     def fingerprint(self) -> str:
         """Hash of ``output_settings``: runs with another fingerprint cannot share one results.json."""
         return fingerprint(self.output_settings())
+
+
+def extra_method(folder: Path) -> str:
+    """The method name of an ``--extra-train`` folder: ``extra:`` and the folder's own name (of its absolute path, so ``.`` has one)."""
+    return EXTRA_PREFIX + Path(os.path.abspath(folder)).name
 
 
 def auto_seconds(clips: list[Clip], quantile: float = 0.95, step: float = 0.5, limit: float = 10.0) -> float:
@@ -167,7 +187,13 @@ def synthetic_config(config: EvaluateConfig, name: str, n: int, seed: int, facto
             raise ConfigError(f"method {name} starts its clips from the ones retrieval picks: it needs --retrieval-pool (an audiofolder, e.g. the pretraining corpus)")
         method["init_pool"] = config.retrieval_pool
     overrides = {"data_dir": config.data_dir, "out": out, "where": config.train_where, "n": n, "seed": seed, "factor": factor, "skip_bad": config.skip_bad, "verdict": False, **method}
-    return load_config(AugmentConfig, config.augment_config, overrides)
+    augment = load_config(AugmentConfig, config.augment_config, overrides)
+    if config.augment_config is not None and "init_pool" in (yaml.safe_load(Path(config.augment_config).read_text()) or {}):
+        raise ConfigError(
+            f"--augment-config {config.augment_config} sets init_pool, which evaluate does not take from it (the pool must be checked against the test part): "
+            "drop it and run the retrieval-variations method with --retrieval-pool"
+        )
+    return augment
 
 
 def synthetic_clips(config: EvaluateConfig, name: str, n: int, seed: int, factor: int, labels: list[str]) -> list[Clip]:
@@ -180,7 +206,7 @@ def synthetic_clips(config: EvaluateConfig, name: str, n: int, seed: int, factor
     return clips
 
 
-def retrieved_clips(config: EvaluateConfig, train: list[Clip], factor: int, cache: dict) -> list[Clip]:
+def retrieved_clips(config: EvaluateConfig, train: list[Clip], factor: int, cache: dict, leak_guard: LeakGuard | None = None) -> list[Clip]:
     """``factor`` clips per real clip of each label: the pool clips nearest to "Sound of a {label}" in CLAP space.
 
     Multi-label: one clip per pool clip, carrying every label it was retrieved for (in first-retrieved order).
@@ -192,7 +218,9 @@ def retrieved_clips(config: EvaluateConfig, train: list[Clip], factor: int, cach
         raise ConfigError("the retrieval method needs --retrieval-pool (an audiofolder, e.g. the pretraining corpus)")
     if "pool" not in cache:
         clap = load_clap(BackendsConfig.from_yaml(config.augment_config).clap)
-        pool, audio = embed_pool(config.retrieval_pool, clap, config.sample_rate)
+        pool, audio = embed_pool(config.retrieval_pool, clap, config.sample_rate, "--retrieval-pool")
+        if leak_guard is not None:
+            leak_guard.refuse("--retrieval-pool", config.retrieval_pool, [], pool)
         cache.update(pool=pool, clap=clap, audio=audio)
     pool, clap, audio = cache["pool"], cache["clap"], cache["audio"]
     counts = Counter(label for c in train for label in c.all_labels)
@@ -231,6 +259,7 @@ class EvaluationData:
     extras: dict[str, list[Clip]]
     skipped: list[Problem]
     groups: list[str] | None
+    leak_guard: LeakGuard
 
 
 @dataclass
@@ -268,16 +297,16 @@ def load_data(config: EvaluateConfig) -> EvaluationData:
     for n in config.n:
         check_n(n, [c.target for c in parts.train])
     skipped, extras = list(parts.skipped), {}
-    test_files = HeldOutFiles.of(parts)
+    leak_guard = LeakGuard.of(parts)
     for folder in config.extra_train:
         clips, problems = load_extra(folder, parts.labels, config.sample_rate, skip_bad=config.skip_bad, multi_label=parts.multi_label)
         if not clips:
-            say("warning:", f"--extra-train {folder} holds no usable rows: method {EXTRA_PREFIX}{Path(folder).name} trains on the few-shot clips alone", style="yellow")
-        refuse_test_clips("--extra-train", folder, [c.file_name for c in clips], test_files)
-        extras[EXTRA_PREFIX + Path(folder).name] = clips
+            say("warning:", f"--extra-train {folder} holds no usable rows: method {extra_method(folder)} trains on the few-shot clips alone", style="yellow")
+        leak_guard.refuse("--extra-train", folder, [c.file_name for c in clips], clips)
+        extras[extra_method(folder)] = clips
         skipped += problems
     if config.retrieval_pool is not None and any(name == RETRIEVAL or "init_pool" in SYNTHETIC_METHODS.get(name, {}) for name in config.methods):
-        refuse_test_clips("--retrieval-pool", config.retrieval_pool, [row["file_name"] for row in read_rows(config.retrieval_pool)[0]], test_files)
+        leak_guard.refuse("--retrieval-pool", config.retrieval_pool, [row["file_name"] for row in read_rows(config.retrieval_pool)[0]])
     for problem in skipped:
         say("skipped", problem)
     groups = None
@@ -285,47 +314,38 @@ def load_data(config: EvaluateConfig) -> EvaluationData:
         if any(config.val_group not in c.meta for c in parts.train):
             raise ConfigError(f"--val-group {config.val_group}: no such column in {config.data_dir}/metadata.csv")
         groups = [c.meta[config.val_group] for c in parts.train]
-    return EvaluationData(parts, extras, skipped, groups)
+    return EvaluationData(parts, extras, skipped, groups, leak_guard)
 
 
 @dataclass
-class HeldOutFiles:
-    """The test part's files by path and by content (size, then digest): a training source leaks a test clip through the file itself or a byte-for-byte copy.
+class LeakGuard:
+    """The test part's files by path and its clips by content (a digest of the decoded samples): a training source leaks a test clip through the file itself or a copy.
 
-    Content the train part also holds is left out of the content check: a dataset whose train and
-    test parts share a recording already trains on it, and a copy of it elsewhere adds nothing.
-    Re-encoded copies (another format, another sample rate) are not caught.
+    A copy is caught when it decodes to the same samples (the same file under another name, or a
+    lossless re-encoding); a resampled or lossy copy is not. Content the train part also holds is
+    left out: a dataset whose parts share a recording already trains on it.
     """
 
     paths: set[Path]
-    digests_by_size: dict[int, set[str | None]]
+    digests: set[str]
 
     @classmethod
-    def of(cls, parts: LabelledParts) -> HeldOutFiles:
-        paths = {(parts.root / c.file_name).resolve() for c in parts.test}
-        by_size: dict[int, set[str | None]] = {}
-        for path in paths:
-            by_size.setdefault(path.stat().st_size, set()).add(file_digest(path))
-        for clip in parts.train:
-            path = (parts.root / clip.file_name).resolve()
-            if path.stat().st_size in by_size:
-                by_size[path.stat().st_size].discard(file_digest(path))
-        return cls(paths, by_size)
+    def of(cls, parts: LabelledParts) -> LeakGuard:
+        train = {samples_digest(c) for c in parts.train}
+        return cls({(parts.root / c.file_name).resolve() for c in parts.test}, {samples_digest(c) for c in parts.test} - train)
 
-    def holds(self, path: Path) -> bool:
-        """Whether ``path`` is a test clip or a copy of one."""
-        path = path.resolve()
-        if path in self.paths:
-            return True
-        size = path.stat().st_size if path.is_file() else None
-        return bool(self.digests_by_size.get(size)) and file_digest(path) in self.digests_by_size[size]  # type: ignore[index, arg-type]
+    def refuse(self, flag: str, folder: Path, file_names: list[str], clips: list[Clip] | None = None) -> None:
+        """Raise when ``folder`` (a training source) holds test files among ``file_names``, or decoded ``clips`` that copy test clips: training on them would inflate the test accuracy."""
+        leaked = {name for name in file_names if (Path(folder) / name).resolve() in self.paths} | {c.file_name for c in clips or [] if samples_digest(c) in self.digests}
+        if leaked:
+            raise SelectionError(
+                f"{flag} {folder}: {len(leaked)} of its file(s) are test clips or copies of them (e.g. {sorted(leaked)[0]}); training on them would inflate the test accuracy: remove them from that folder"
+            )
 
 
-def refuse_test_clips(flag: str, folder: Path, file_names: list[str], test_files: HeldOutFiles) -> None:
-    """Raise when ``folder`` (an extra training source) holds any of the test part's files, or copies of them: training on them would inflate the test accuracy."""
-    leaked = sorted(name for name in file_names if test_files.holds(Path(folder) / name))
-    if leaked:
-        raise SelectionError(f"{flag} {folder}: {len(leaked)} of its file(s) are test clips or copies of them (e.g. {leaked[0]}); training on them would inflate the test accuracy: remove them from that folder")
+def samples_digest(clip: Clip) -> str:
+    """A digest of a decoded clip's samples and sample rate (the same sound in another file, or another lossless format, has the same)."""
+    return hashlib.sha256(np.ascontiguousarray(clip.samples, dtype=np.float32).tobytes() + str(clip.sample_rate).encode()).hexdigest()
 
 
 def compute_features(config: EvaluateConfig, data: EvaluationData, seconds: float) -> Features:
@@ -365,7 +385,7 @@ def training_rows(config: EvaluateConfig, name: str, n: int, seed: int, split: F
     elif name in source:
         method, factor = source[name]
         if method == RETRIEVAL:
-            added = retrieved_clips(config, [data.parts.train[i] for i in split.train], factor, cache)
+            added = retrieved_clips(config, [data.parts.train[i] for i in split.train], factor, cache, data.leak_guard)
         else:
             added = synthetic_clips(config, method, n, seed, factor, data.parts.labels)
         if added:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from synthio.align.dpo import AlignTrainConfig
 from synthio.atomic import cached_json, remove_temporaries, write_atomic, write_text_atomic
@@ -46,6 +46,7 @@ SEED_STRIDE = 1_000_003
 THRESHOLD_RANGE = {"score": (0.0, 1.0), "margin": (-2.0, 2.0)}
 MAX_FACTOR = 64
 EXECUTOR_SETTINGS = ("executor", "ray_address", "ray_actors", "ray_cpus_per_actor", "ray_gpus_per_actor")
+INIT_POOL_FILE = "init_pool.json"
 AUGMENT_OUTPUTS = ("metadata.csv", "manifest.jsonl", "run.json", "quality.json", "audio", "work", "report", ".report.tmp")
 
 
@@ -84,6 +85,13 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
     align_validation_clips: int = Field(0, ge=0, description="alignment: few-shot clips held out (stratified, seeded; never winners) for a validation FD every align_validate_every steps; the lowest FD's adapter is kept (never a test part); 0: off")
     align_validate_every: int = Field(50, ge=1, description="alignment: optimiser steps between validation FDs (also at step 0 and the last step)")
 
+    @field_validator("init_pool", mode="before")
+    @classmethod
+    def _pool_named(cls, value):
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("init_pool names no folder; give the pool's folder (an audiofolder, e.g. the pretraining corpus), or drop init_pool")
+        return value
+
     @model_validator(mode="after")
     def _threshold_in_range(self) -> AugmentConfig:
         low, high = THRESHOLD_RANGE[self.filter_rule]
@@ -113,9 +121,12 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
         """The selection (``FewShotSelection.check``) and, when set, the init pool's ``metadata.csv``, before any model loads."""
         super().check()
         if self.init_pool is not None:
-            from synthio.dataset import read_metadata
+            from synthio.dataset import DatasetError, read_metadata
 
-            read_metadata(self.init_pool)
+            try:
+                read_metadata(self.init_pool)
+            except DatasetError as error:
+                raise ConfigError(f"init_pool {self.init_pool}: {error}") from None
 
     def added_later(self) -> dict:
         """Settings an older version's folder may lack while they are set to what came before (``synthio.outdir.as_recorded``)."""
@@ -183,17 +194,13 @@ def run_pipeline(config: AugmentConfig, executor: Executor | None = None) -> dic
     stages = Stages(work / "timings.json")
     t2a = load_t2a(config.t2a)
     clap = load_clap(config.clap)
-    pool, few_shot = stages.run("split", lambda: config.load_pool(t2a.sample_rate))
+    pool, few_shot, starts = stages.run("split", lambda: usable_split(config, t2a.sample_rate, clap))
     write_text_atomic(work / "config.json", config.model_dump_json(indent=2))  # after the data proved usable: a refused run leaves no file to block its corrected rerun
+    if starts is not None:
+        cached_json(work / INIT_POOL_FILE, lambda: starts)
     clips = [pool[i] for i in few_shot]
-    if config.align != "none":
-        from synthio.align.run import hold_out
-
-        hold_out(clips, config.align_validation_clips, config.seed)  # a count the split cannot serve fails now, not after captioning
     labels = [c.label for c in clips]
     multi_label = is_multi_label_clips(clips)
-    if multi_label and config.init_pool is not None:
-        raise ConfigError("init_pool takes single-label data (a pool clip is retrieved for one label); drop init_pool for this multi-label folder")
     needs_llm = config.captions in ("mixcap", "llm") or (config.captions == "template" and config.filter and config.reflection_rounds > 0)
     llm = load_llm(config.llm) if needs_llm else None
     if llm is not None and not (work / f"captions_{config.captions}.json").is_file():
@@ -220,9 +227,7 @@ def run_pipeline(config: AugmentConfig, executor: Executor | None = None) -> dic
     report = real_score_report(real.scores(), own)
     real_margins = real.values(own, "margin") if len(label_order) > 1 else None
     real_margins = real_margins[~real_margins.isnan()] if real_margins is not None else None  # a clip carrying every label has none
-    rules: tuple[FilterRule, ...] = ("score", "margin") if real_margins is not None and len(real_margins) else ("score",)
-    if config.filter_rule not in rules:
-        raise ConfigError("filter_rule: margin needs at least two labels in the few-shot split and a few-shot clip that lacks one of them; use filter_rule: score")
+    rules: tuple[FilterRule, ...] = ("score", "margin") if has_margins(clips) else ("score",)
     thresholds = {rule: auto_threshold(real.values(own, rule).numpy(), config.threshold_percentile) for rule in rules}
     if config.threshold != "auto":
         thresholds[config.filter_rule] = float(config.threshold)
@@ -234,7 +239,6 @@ def run_pipeline(config: AugmentConfig, executor: Executor | None = None) -> dic
     per_clip = {"labels": captions["labels"]} if multi_label else {}  # multi-label: the labels each real clip's captions name
     jobs = [dict(id=f"{i:04d}-{j}-r0", index=i, slot=j, caption=captions["captions"][i][j], round=0, parent_id=None, seed=clip_seed(config.seed, i, j, 0), **{k: v[i] for k, v in per_clip.items()})
             for i in range(len(clips)) for j in range(config.factor)]
-    starts = stages.run("init_pool", lambda: cached_json(work / "init_pool.json", lambda: pool_starts(config.init_pool, config.factor, labels, clap, t2a.sample_rate))) if config.init_pool else None
     stages.run("generate", lambda: generate(t2a, clips, jobs, log, work, config, executor, starts))
     stages.run("filter", lambda: score(clap, log, work, threshold, t2a.sample_rate, label_order, config, executor, thresholds["score"]))
     for r in range(1, config.reflection_rounds + 1 if config.filter else 1):
@@ -295,6 +299,50 @@ def run_pipeline(config: AugmentConfig, executor: Executor | None = None) -> dic
         stages.run("report", lambda: write_report(out, clap=clap))
         console.print(f"listening report: {out / 'report' / 'index.html'}")
     return summary
+
+
+def usable_split(config: AugmentConfig, sample_rate: int, clap) -> tuple[list[Clip], list[int], dict[str, str] | None]:
+    """The decoded pool, its few-shot indices and, with ``init_pool``, each slot's pool clip (``pool_starts``, or an earlier run's ``work/init_pool.json``).
+
+    Everything the data can refuse is checked here, before the run writes its first file, so the
+    corrected command can still take the folder.
+    """
+    pool, few_shot = config.load_pool(sample_rate)
+    clips = [pool[i] for i in few_shot]
+    if config.align != "none":
+        from synthio.align.run import hold_out
+
+        hold_out(clips, config.align_validation_clips, config.seed)
+    if config.filter_rule == "margin" and not has_margins(clips):
+        raise ConfigError("filter_rule: margin needs at least two labels in the few-shot split and a few-shot clip that lacks one of them; use filter_rule: score")
+    if config.init_pool is None:
+        return pool, few_shot, None
+    if is_multi_label_clips(clips):
+        raise ConfigError("init_pool takes single-label data (a pool clip is retrieved for one label); drop init_pool for this multi-label folder")
+    refuse_held_out_starts(config, clips)
+    cached = config.out / "work" / INIT_POOL_FILE
+    starts = json.loads(cached.read_text()) if cached.is_file() else pool_starts(config.init_pool, config.factor, [c.label for c in clips], clap, sample_rate)
+    return pool, few_shot, starts
+
+
+def has_margins(clips: list[Clip]) -> bool:
+    """Whether the margin rule can judge these clips: at least two labels, and a clip that lacks one (a clip carrying every label has no margin)."""
+    label_order = {label for c in clips for label in c.all_labels}
+    return len(label_order) > 1 and any(len(set(c.all_labels)) < len(label_order) for c in clips)
+
+
+def refuse_held_out_starts(config: AugmentConfig, clips: list[Clip]) -> None:
+    """Raise when ``init_pool`` holds clips of ``data_dir`` other than the few-shot ones: a variation of a held-out, validation or test clip carries it into training."""
+    from synthio.dataset import read_rows
+
+    few_shot = {(config.data_dir / c.file_name).resolve() for c in clips}
+    dataset = {(config.data_dir / row["file_name"]).resolve() for row in read_rows(config.data_dir)[0]} - few_shot
+    held = sorted(row["file_name"] for row in read_rows(config.init_pool)[0] if (config.init_pool / row["file_name"]).resolve() in dataset)  # type: ignore[operator]
+    if held:
+        raise ConfigError(
+            f"init_pool {config.init_pool}: {len(held)} of its file(s) are clips of {config.data_dir} outside the few-shot split (e.g. {held[0]}); "
+            "a variation of one would carry a held-out or test clip into training: use a pool outside the dataset (e.g. the pretraining corpus)"
+        )
 
 
 def verdict_stage(config: AugmentConfig, work: Path, pool: list[Clip], few_shot: list[int], state: dict[str, dict]) -> dict:
@@ -389,7 +437,7 @@ def pool_starts(pool_folder: Path, factor: int, labels: list[str], clap, sample_
     """Where each slot's variations start with ``init_pool``: ``"{index}-{slot}"`` -> a pool file; real clip ``index``'s slots take its label's next nearest pool clips (``synthio.retrieval``)."""
     from synthio.retrieval import embed_pool, nearest_to_labels
 
-    pool, audio = embed_pool(pool_folder, clap, sample_rate)
+    pool, audio = embed_pool(pool_folder, clap, sample_rate, "init_pool")
     counts = {label: factor * labels.count(label) for label in set(labels)}
     if len(pool) < max(counts.values()):
         raise ConfigError(f"init_pool {pool_folder}: {len(pool)} usable clip(s), fewer than the {max(counts.values())} one label's variations start from (factor x its real clips); use a larger pool or a smaller factor")

@@ -29,13 +29,16 @@ MEASURE_BATCH = 32
 
 
 def few_shot_rows(config: AugmentConfig) -> list[dict]:
-    """The few-shot train rows (``file_name``, ``label``, ``seconds``) from ``metadata.csv`` and the files' headers, nothing decoded."""
-    from synthio.dataset import parse_where, read_metadata, row_target, select
+    """The few-shot train rows (``file_name``, ``labels``, ``label`` = its labels joined by "and" as the captioner reads them, ``seconds``) from ``metadata.csv`` and the files' headers, nothing decoded."""
+    from synthio.dataset import parse_where, read_metadata, row_labels, row_target, select
     from synthio.split import few_shot_split
 
     rows = select(read_metadata(config.data_dir), parse_where(config.where), config.data_dir)
     train = few_shot_split([row_target(row) for row in rows], config.n, config.seed).train
-    return [{"file_name": rows[i]["file_name"], "label": rows[i]["label"], "seconds": sf.info(str(config.data_dir / rows[i]["file_name"])).duration} for i in train]
+    return [
+        {"file_name": rows[i]["file_name"], "labels": list(row_labels(rows[i])), "label": " and ".join(row_labels(rows[i])), "seconds": sf.info(str(config.data_dir / rows[i]["file_name"])).duration}
+        for i in train
+    ]
 
 
 def clip_counts(config: AugmentConfig, real: int, rejected: float = ASSUMED_REJECTED) -> dict:
@@ -106,7 +109,7 @@ def probe(config: AugmentConfig, rows: list[dict]) -> dict:
     if config.align != "none":
         seconds["align_step"] = probe_align(config, t2a, real, waves[: len(real)])
     if getattr(config, "verdict", False):
-        seconds["verdict_step"] = probe_verdict(sorted({row["label"] for row in rows}), [row["seconds"] for row in rows])
+        seconds["verdict_step"] = probe_verdict(sorted({label for row in rows for label in row["labels"]}), [row["seconds"] for row in rows])
     return seconds
 
 

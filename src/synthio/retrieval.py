@@ -11,15 +11,21 @@ from pathlib import Path
 import torch
 
 from synthio.clap.base import template_prompt
-from synthio.dataset import Clip, load_selection
+from synthio.config import ConfigError
+from synthio.dataset import Clip, DatasetError, load_selection
 from synthio.progress import say
 
 
-def embed_pool(folder: Path, clap, sample_rate: int) -> tuple[list[Clip], torch.Tensor]:
-    """Every usable clip of ``folder`` (bad rows skipped, with a message) decoded at ``sample_rate``, and its CLAP audio embedding (rows)."""
-    pool, problems = load_selection(folder, None, sample_rate, skip_bad=True)
+def embed_pool(folder: Path, clap, sample_rate: int, setting: str) -> tuple[list[Clip], torch.Tensor]:
+    """Every usable clip of ``folder`` (bad rows skipped, with a message) decoded at ``sample_rate``, and its CLAP audio embedding (rows); ``setting`` (the flag or key naming the folder) heads the errors."""
+    try:
+        pool, problems = load_selection(folder, None, sample_rate, skip_bad=True)
+    except DatasetError as error:
+        raise ConfigError(f"{setting} {folder}: {error}") from None
     if problems:
         say("skipped", f"{len(problems)} row(s) of {folder} (e.g. {problems[0]})")
+    if not pool:
+        raise ConfigError(f"{setting} {folder}: no usable clip to retrieve from (all {len(problems)} row(s) skipped); fix its files or name another folder")
     return pool, clap.embed_audio([c.samples for c in pool], sample_rate)
 
 

@@ -10,7 +10,8 @@ import torch
 
 from synthio.atomic import write_text_atomic
 from synthio.clap.base import AudioTextScorer, template_prompt
-from synthio.dataset import Clip, load_selection, parse_where
+from synthio.config import ConfigError
+from synthio.dataset import Clip, is_multi_label_rows, load_selection, parse_where, read_metadata, select
 from synthio.errors import SynthioError
 from synthio.outdir import check_output, claim_output
 
@@ -41,6 +42,8 @@ def zero_shot_folder(
     """``zero_shot`` over the selected rows of a folder, written to ``OUT/zeroshot.json`` (with the scorer and the skipped rows); ``out`` claimed as in ``synthio.outdir``."""
     settings = {"data_dir": str(Path(data_dir).resolve()), "where": where or [], "scorer": scorer.name, "skip_bad": skip_bad, "sample_rate": sample_rate}
     claim = {"command": "zeroshot", "settings": settings, "inputs": (Path(data_dir),), "force": force, "outputs": (RESULT,)}
+    if is_multi_label_rows(select(read_metadata(data_dir), parse_where(where), data_dir)):
+        raise ConfigError(f"{data_dir} is multi-label (a labels column): zeroshot scores one label per clip; select single-label rows or a single-label folder")
     check_output(Path(out), **claim)  # before the scoring, so a refused folder costs nothing
     clips, problems = load_selection(data_dir, parse_where(where), sample_rate, skip_bad)
     result = zero_shot(scorer, clips, sorted({c.label for c in clips}))
