@@ -226,3 +226,13 @@ def test_extra_folders_that_would_run_under_one_method_name_are_refused(folder, 
         config(folder, tmp_path / "out", extra_train=[first, second])
     with pytest.raises(ValidationError, match="would all run as method extra:syn"):
         config(folder, tmp_path / "out", extra_train=[first, first])
+
+
+def test_a_source_no_chosen_method_reads_is_refused(folder, tmp_path):
+    from synthio.config import ConfigError
+
+    with pytest.raises(ConfigError, match="--retrieval-pool is read only by the retrieval and retrieval-variations methods"):
+        config(folder, tmp_path / "out", methods=["gold"], retrieval_pool=folder).check()
+    with pytest.raises(ConfigError, match="--classifier-path is read only by"):
+        config(folder, tmp_path / "out", methods=["gold"], classifier_path=folder).check()
+    assert not (tmp_path / "out").exists()

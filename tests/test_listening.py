@@ -121,3 +121,8 @@ def test_cli_report_errors_are_clean(run, tmp_path):
     assert result.exit_code == 2 and "not a finished `synthio augment` output" in " ".join(result.output.split())
     result = CliRunner().invoke(app, ["report", str(original), "--data", str(tmp_path)])
     assert result.exit_code == 2 and "are not under" in " ".join(result.output.split()) and "--data" in result.output
+    (tmp_path / "evaluated").mkdir()
+    (tmp_path / "evaluated" / "results.json").write_text("{}")
+    for folder, message in ((data, "is a dataset, not a `synthio augment` output"), (tmp_path / "nowhere", "does not exist"), (tmp_path / "evaluated", "is a `synthio evaluate` output")):
+        result = CliRunner().invoke(app, ["report", str(folder)])
+        assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output

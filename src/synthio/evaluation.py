@@ -141,6 +141,10 @@ class EvaluateConfig(BaseModel):
             synthetic_config(self, name, self.n[0], self.seeds[0], self.factor[0])  # the augment YAML refused now, not after the classic methods have trained
             if "init_pool" in SYNTHETIC_METHODS[name] and is_multi_label_rows(read_metadata(self.data_dir)):
                 raise ConfigError(f"method {name} takes single-label data (a pool clip is retrieved for one label); drop it from --methods for this multi-label folder")
+        if self.retrieval_pool is not None and not any(name == RETRIEVAL or "init_pool" in SYNTHETIC_METHODS.get(name, {}) for name in self.methods):
+            raise ConfigError("--retrieval-pool is read only by the retrieval and retrieval-variations methods: add one to --methods, or drop --retrieval-pool")
+        if self.classifier_path is not None and self.classifier == "cnn":
+            raise ConfigError("--classifier-path is read only by the ast, cnn-pretrained and clap-probe classifiers: choose one with --classifier, or drop --classifier-path")
         if RETRIEVAL in self.methods:
             from synthio.backends import BackendsConfig
 
@@ -305,7 +309,7 @@ def load_data(config: EvaluateConfig) -> EvaluationData:
         leak_guard.refuse("--extra-train", folder, [c.file_name for c in clips], clips)
         extras[extra_method(folder)] = clips
         skipped += problems
-    if config.retrieval_pool is not None and any(name == RETRIEVAL or "init_pool" in SYNTHETIC_METHODS.get(name, {}) for name in config.methods):
+    if config.retrieval_pool is not None:
         leak_guard.refuse("--retrieval-pool", config.retrieval_pool, [row["file_name"] for row in read_rows(config.retrieval_pool)[0]])
     for problem in skipped:
         say("skipped", problem)

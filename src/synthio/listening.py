@@ -138,7 +138,13 @@ def write_report(out: str | Path, corpus: str | Path | None = None, clap: AudioT
 
 def load_run(out: Path) -> tuple[dict, list[dict]]:
     """``run.json`` and the manifest rows of an augment output folder (ReportError when either is missing)."""
+    if not out.is_dir():
+        raise ReportError(f"{out} does not exist or is not a folder: name the folder `synthio augment --out` wrote")
+    if (out / "results.json").is_file():
+        raise ReportError(f"{out} is a `synthio evaluate` output (its results page is {out / 'report' / 'index.html'}); name one of its augment runs, {out / 'synthetic'}/METHOD-xK-nN-sS")
     if not (out / "run.json").is_file() or not (out / "manifest.jsonl").is_file():
+        if (out / "metadata.csv").is_file() and not (out / ".synthio.json").is_file():
+            raise ReportError(f"{out} is a dataset, not a `synthio augment` output: name the folder `synthio augment {out} ... --out OUT` wrote")
         raise ReportError(f"{out} is not a finished `synthio augment` output (no run.json or manifest.jsonl); run or resume `synthio augment ... --out {out}` first")
     run = json.loads((out / "run.json").read_text())
     manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines() if line.strip()]
@@ -155,7 +161,7 @@ def real_clips(manifest: list[dict], data_dir: Path) -> list[dict]:
             rows[row["parent_file"]] = {"file": row["parent_file"], "label": row["label"], "path": data_dir / row["parent_file"]}
     missing = [row["file"] for row in rows.values() if not row["path"].is_file()]
     if missing:
-        raise ReportError(f"{len(missing)} real clip(s) are not under {data_dir} (first: {missing[0]}); pass the real data folder with --data DIR (data_dir=) if it moved")
+        raise ReportError(f"{len(missing)} real clip(s) are not under {data_dir} (first: {missing[0]}); pass the real data folder with --data DIR if it moved")
     return list(rows.values())
 
 
