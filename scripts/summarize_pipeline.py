@@ -22,7 +22,7 @@ CLASSIC = ("noise", "pitch", "specaug", "audiomentations")
 ORDER = ("gold", *CLASSIC, "retrieval", "vanilla-syn", "llm-caps", "no-dpo", "erm", "no-mixcap", "no-reflection", "template-captions", "synthio-variations", "retrieval-variations", "synthio")
 
 
-def accuracy_tables(folders: list[Path], versus: str = "synthio") -> None:
+def accuracy_tables(folders: list[Path], against: str = "synthio") -> None:
     runs, by = [], defaultdict(dict)
     results = [json.loads((folder / "results.json").read_text()) for folder in folders]
     test_labels = results[0]["data"].get("test_labels")
@@ -45,15 +45,15 @@ def accuracy_tables(folders: list[Path], versus: str = "synthio") -> None:
         classic = [m for m in CLASSIC if m in means]
         best_classic = max(classic, key=means.get) if classic else None
         print(f"\n### n = {n}\n")
-        print(f"| method | accuracy % (mean ± std) | vs gold | vs best classic | vs {versus}, same seeds | " + " | ".join(f"seed {s}" for s in seeds) + " |")
+        print(f"| method | accuracy % (mean ± std) | vs gold | vs best classic | vs {against}, same seeds | " + " | ".join(f"seed {s}" for s in seeds) + " |")
         print("|---|---|---|---|---|" + "---|" * len(seeds))
         for m in methods:
             _, std, count = table[m][n]
             spread = f" ± {std:.2f}" if count > 1 else ""
             gold = f"{means[m] - means['gold']:+.2f}" if "gold" in means and m != "gold" else ""
             versus = f"{means[m] - means[best_classic]:+.2f}" if best_classic and m not in CLASSIC and m != "gold" else ""
-            shared = sorted(set(by[n, m]) & set(by.get((n, versus), {}))) if m != versus else []
-            paired = f"{interval_cell(paired_difference(runs, m, versus, n, test_labels), True)} ({len(shared)})" if shared else ""
+            shared = sorted(set(by[n, m]) & set(by.get((n, against), {}))) if m != against else []
+            paired = f"{interval_cell(paired_difference(runs, m, against, n, test_labels), True)} ({len(shared)})" if shared else ""
             cells = [f"{by[n, m][s]:.1f}" if s in by[n, m] else "–" for s in seeds]
             print(f"| {m} | {means[m]:.2f}{spread} ({count}) | {gold} | {versus} | {paired} | " + " | ".join(cells) + " |")
         if best_classic:

@@ -201,7 +201,6 @@ def test_the_embedded_backends_load_a_trained_folder_given_as_path_and_refuse_on
 
 def test_doctor_reads_evaluates_classifier_keys_and_its_hint_is_what_evaluate_reads(tmp_path):
     from synthio.backends import check_backends
-    from synthio.evaluation import EvaluateConfig
 
     evaluate_yaml = tmp_path / "evaluate.yaml"
     evaluate_yaml.write_text("classifier: cnn-pretrained\nclassifier_path: %s\n" % (tmp_path / "tower"))
@@ -209,4 +208,3 @@ def test_doctor_reads_evaluates_classifier_keys_and_its_hint_is_what_evaluate_re
     assert (spec.backend, spec.path) == ("cnn-pretrained", tmp_path / "tower")
     hints = {row.backend: row.detail for row in check_backends(BackendsConfig()) if row.protocol == "classifier" and row.status == "not configured"}
     assert hints["clap-probe"] == "enable with: classifier: clap-probe"
-    assert EvaluateConfig(data_dir=tmp_path, out=tmp_path / "o", classifier="clap-probe").classifier == "clap-probe"

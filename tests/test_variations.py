@@ -112,9 +112,10 @@ def test_a_pool_is_read_only_by_variations_must_hold_enough_clips_and_is_fingerp
     pool = make_folder(tmp_path / "pool", {"low": 2}, seconds=0.1)
     settings = base.model_copy(update={"init_pool": pool}).output_settings()
     assert settings["init_pool_digest"] and "init_pool_digest" not in base.output_settings()
-    with pytest.raises(Exception, match="metadata.csv"):
-        base.model_copy(update={"init_pool": tmp_path / "nowhere"}).check()
     from synthio.config import ConfigError
+
+    with pytest.raises(ConfigError, match="(?s)init_pool .*nowhere: .*missing folder"):
+        base.model_copy(update={"init_pool": tmp_path / "nowhere"}).check()
 
     with pytest.raises(ConfigError, match=r"init_pool .*pool: 3 usable clip\(s\), fewer than the 6"):
         run_from_pool(tmp_path / "small", monkeypatch, {"low": 3})
@@ -178,10 +179,43 @@ def test_evaluate_takes_a_pool_only_from_retrieval_pool_and_only_for_single_labe
 
     data = make_folder(tmp_path / "data", {"low": 3, "high": 3}, seconds=0.2, test_per_class=2)
     pool = make_folder(tmp_path / "pool", {"low": 3}, seconds=0.2)
-    (tmp_path / "augment.yaml").write_text(f"init_strength: 0.5\ninit_pool: {pool}\n")
+    (tmp_path / "augment.yaml").write_text(f"init_pool: {pool}\n")  # without init_strength: the refusal is evaluate's, not the setting's own
     settings = dict(out=tmp_path / "out", train_where=["split=train"], test_where=["split=test"], n=[6], seeds=[0])
     with pytest.raises(ConfigError, match="augment.yaml sets init_pool, which evaluate does not take from it"):
         EvaluateConfig(data_dir=data, methods=["synthio"], augment_config=tmp_path / "augment.yaml", **settings).check()
     multi = make_multilabel_folder(tmp_path / "ml")
     with pytest.raises(ConfigError, match="method retrieval-variations takes single-label data"):
         EvaluateConfig(data_dir=multi, methods=["gold", "retrieval-variations"], retrieval_pool=pool, **{**settings, "n": [4]}).check()
+
+
+def test_a_variations_folder_begun_before_init_pool_existed_resumes(tmp_path):
+    from synthio.outdir import MARKER, check_output, fingerprint
+
+    config = augment.AugmentConfig(data_dir=make_folder(tmp_path / "data", {"low": 2}, seconds=0.1), out=tmp_path / "out", n=1, init_strength=0.5)
+    older = {key: value for key, value in config.output_settings().items() if key != "init_pool"}
+    (config.out / "work").mkdir(parents=True)
+    (config.out / "work" / "config.json").write_text("{}")
+    (config.out / MARKER).write_text(json.dumps({"command": "augment", "fingerprint": fingerprint(older), "settings": older}))
+    assert check_output(config.out, "augment", config.output_settings(), added_later=config.added_later()) == older
+
+
+def test_retrieval_variations_refuse_a_pool_whose_picked_clip_copies_a_test_clip(tmp_path, monkeypatch):
+    import shutil
+
+    from synthio.audio import write_audio
+    from synthio.dataset import SelectionError
+    from synthio.evaluation import EvaluateConfig, evaluate
+    from tests.conftest import SAMPLE_RATE, tone
+
+    augment_child.patch(monkeypatch)
+    data = make_folder(tmp_path / "data", {"low": 3, "high": 3}, seconds=0.3, test_per_class=1)
+    write_audio(data / "test/low_0.wav", tone(950.0, 0.3, seed=7), SAMPLE_RATE)  # a test clip no train clip sounds like
+    pool = make_folder(tmp_path / "pool", {"low": 2}, seconds=0.3)
+    shutil.copy(data / "test/low_0.wav", pool / "train/low_1.wav")  # the pool's two clips are every label's picks
+    (tmp_path / "augment.yaml").write_text("align: none\ncaptions: template\nfilter: false\nreflection_rounds: 0\nsample_steps: 2\nreport: false\n")
+    config = EvaluateConfig(
+        data_dir=data, out=tmp_path / "out", train_where=["split=train"], test_where=["split=test"], n=[2], seeds=[0], methods=["retrieval-variations"],
+        factor=[1], retrieval_pool=pool, augment_config=tmp_path / "augment.yaml", steps=2,
+    )
+    with pytest.raises(SelectionError, match=r"--retrieval-pool .*pool: 1 of its file\(s\) are test clips or copies of them \(e.g. train/low_1.wav\)"):
+        evaluate(config)

@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, Field, field_validator
 
 from synthio.atomic import write_text_atomic
-from synthio.audio import fit_duration
+from synthio.audio import fit_duration, read_audio
 from synthio.config import ConfigError
 from synthio.dataset import LABEL_SEPARATOR, Clip, LabelledParts, Problem, SelectionError, is_multi_label_clips, is_multi_label_rows, load_extra, load_parts, parse_where, read_metadata, read_rows, row_target, select
 from synthio.outdir import OutputFolderError, claim_output, file_digest, fingerprint
@@ -191,13 +191,17 @@ def synthetic_config(config: EvaluateConfig, name: str, n: int, seed: int, facto
             raise ConfigError(f"method {name} starts its clips from the ones retrieval picks: it needs --retrieval-pool (an audiofolder, e.g. the pretraining corpus)")
         method["init_pool"] = config.retrieval_pool
     overrides = {"data_dir": config.data_dir, "out": out, "where": config.train_where, "n": n, "seed": seed, "factor": factor, "skip_bad": config.skip_bad, "verdict": False, **method}
-    augment = load_config(AugmentConfig, config.augment_config, overrides)
-    if config.augment_config is not None and "init_pool" in (yaml.safe_load(Path(config.augment_config).read_text()) or {}):
-        raise ConfigError(
-            f"--augment-config {config.augment_config} sets init_pool, which evaluate does not take from it (the pool must be checked against the test part): "
-            "drop it and run the retrieval-variations method with --retrieval-pool"
-        )
-    return augment
+    if config.augment_config is not None and Path(config.augment_config).is_file():
+        try:
+            pool_set = "init_pool" in (yaml.safe_load(Path(config.augment_config).read_text()) or {})
+        except (yaml.YAMLError, TypeError):
+            pool_set = False  # load_config says what is wrong with the file
+        if pool_set:
+            raise ConfigError(
+                f"--augment-config {config.augment_config} sets init_pool, which evaluate does not take from it (the pool must be checked against the test part): "
+                "drop it and run the retrieval-variations method with --retrieval-pool"
+            )
+    return load_config(AugmentConfig, config.augment_config, overrides)
 
 
 def synthetic_clips(config: EvaluateConfig, name: str, n: int, seed: int, factor: int, labels: list[str]) -> list[Clip]:
@@ -326,8 +330,9 @@ class LeakGuard:
     """The test part's files by path and its clips by content (a digest of the decoded samples): a training source leaks a test clip through the file itself or a copy.
 
     A copy is caught when it decodes to the same samples (the same file under another name, or a
-    lossless re-encoding); a resampled or lossy copy is not. Content the train part also holds is
-    left out: a dataset whose parts share a recording already trains on it.
+    lossless re-encoding); a resampled or lossy copy is not. Content the train pool also holds is
+    left out: a dataset whose parts share a recording carries that overlap itself, whichever clips
+    a split draws, and a copy elsewhere is not what this check is for.
     """
 
     paths: set[Path]
@@ -337,6 +342,10 @@ class LeakGuard:
     def of(cls, parts: LabelledParts) -> LeakGuard:
         train = {samples_digest(c) for c in parts.train}
         return cls({(parts.root / c.file_name).resolve() for c in parts.test}, {samples_digest(c) for c in parts.test} - train)
+
+    def refuse_files(self, flag: str, folder: Path, file_names: list[str], sample_rate: int) -> None:
+        """``refuse`` on ``file_names`` of ``folder``, decoded at ``sample_rate`` (the test part's rate)."""
+        self.refuse(flag, folder, file_names, [Clip(name, "", read_audio(Path(folder) / name, sample_rate), sample_rate) for name in file_names])
 
     def refuse(self, flag: str, folder: Path, file_names: list[str], clips: list[Clip] | None = None) -> None:
         """Raise when ``folder`` (a training source) holds test files among ``file_names``, or decoded ``clips`` that copy test clips: training on them would inflate the test accuracy."""
@@ -392,6 +401,11 @@ def training_rows(config: EvaluateConfig, name: str, n: int, seed: int, split: F
             added = retrieved_clips(config, [data.parts.train[i] for i in split.train], factor, cache, data.leak_guard)
         else:
             added = synthetic_clips(config, method, n, seed, factor, data.parts.labels)
+            if "init_pool" in SYNTHETIC_METHODS[method]:
+                from synthio.pipeline import INIT_POOL_FILE
+
+                starts = json.loads((synthetic_config(config, method, n, seed, factor).out / "work" / INIT_POOL_FILE).read_text())
+                data.leak_guard.refuse_files("--retrieval-pool", config.retrieval_pool, sorted(set(starts.values())), config.sample_rate)  # type: ignore[arg-type]
         if added:
             rows.append(features.of(added))
     elif name not in data.extras:

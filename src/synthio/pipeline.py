@@ -29,7 +29,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from synthio.align.dpo import AlignTrainConfig
-from synthio.atomic import cached_json, remove_temporaries, write_atomic, write_text_atomic
+from synthio.atomic import cached_json, remove_temporaries, write_atomic, write_json_atomic, write_text_atomic
 from synthio.audio import fit_duration, read_audio, resample, write_audio
 from synthio.backends import PipelineBackends, load_captioner, load_clap, load_llm, load_t2a, preflight_llm
 from synthio.clap.base import template_prompt
@@ -97,6 +97,10 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
         low, high = THRESHOLD_RANGE[self.filter_rule]
         if self.threshold != "auto" and not low <= self.threshold <= high:
             raise ValueError(f"threshold {self.threshold} is outside [{low:g}, {high:g}], the range of the {self.filter_rule} rule")
+        return self
+
+    @model_validator(mode="after")
+    def _pool_only_for_variations(self) -> AugmentConfig:
         if self.init_pool is not None and self.init_strength == 1:
             raise ValueError("init_pool is read only by variations: set init_strength below 1 (e.g. 0.5), or drop init_pool")
         return self
@@ -132,7 +136,7 @@ class AugmentConfig(PipelineBackends, FewShotSelection):
         """Settings an older version's folder may lack while they are set to what came before (``synthio.outdir.as_recorded``)."""
         train = {**self.align_train.added_later(self.t2a.device), **({"gradient_checkpointing": True} if not self.align_train.gradient_checkpointing else {})}
         validation = {"align_validation_clips": True, "align_validate_every": True} if self.align_validation_clips == 0 else {}
-        return {**super().added_later(), "align_train": train, **({"init_strength": True, "init_pool": True} if self.init_strength == 1 else {}), **validation}
+        return {**super().added_later(), "align_train": train, **({"init_strength": True} if self.init_strength == 1 else {}), **({"init_pool": True} if self.init_pool is None else {}), **validation}
 
 
 class Stages:
@@ -155,10 +159,15 @@ def augment_dataset(config: AugmentConfig, force: bool = False) -> dict:
     config.check()
     if config.executor == "ray":
         import_ray()  # before the output folder is claimed, so a missing Ray leaves no folder behind
-    with claim_output(config.out, "augment", config.output_settings(), inputs=(config.data_dir, *([config.init_pool] if config.init_pool else [])), force=force, added_later=config.added_later(), outputs=AUGMENT_OUTPUTS), open_executor(
+    with claim_output(config.out, "augment", config.output_settings(), inputs=augment_inputs(config), force=force, added_later=config.added_later(), outputs=AUGMENT_OUTPUTS), open_executor(
         config.executor, lambda: model_recipes(config), config.ray_address, config.ray_actors, config.ray_cpus_per_actor, config.ray_gpus_per_actor
     ) as executor:
         return run_pipeline(config, executor)
+
+
+def augment_inputs(config: AugmentConfig) -> tuple[Path, ...]:
+    """The folders a run reads (its output may not be one of them): the data and the init pool."""
+    return (config.data_dir, *([config.init_pool] if config.init_pool else []))
 
 
 def model_recipes(config: AugmentConfig) -> dict[str, ModelRecipe]:
@@ -196,8 +205,8 @@ def run_pipeline(config: AugmentConfig, executor: Executor | None = None) -> dic
     clap = load_clap(config.clap)
     pool, few_shot, starts = stages.run("split", lambda: usable_split(config, t2a.sample_rate, clap))
     write_text_atomic(work / "config.json", config.model_dump_json(indent=2))  # after the data proved usable: a refused run leaves no file to block its corrected rerun
-    if starts is not None:
-        cached_json(work / INIT_POOL_FILE, lambda: starts)
+    if starts is not None and not (work / INIT_POOL_FILE).is_file():
+        write_json_atomic(work / INIT_POOL_FILE, starts, indent=1)
     clips = [pool[i] for i in few_shot]
     labels = [c.label for c in clips]
     multi_label = is_multi_label_clips(clips)
@@ -327,8 +336,8 @@ def usable_split(config: AugmentConfig, sample_rate: int, clap) -> tuple[list[Cl
 
 def has_margins(clips: list[Clip]) -> bool:
     """Whether the margin rule can judge these clips: at least two labels, and a clip that lacks one (a clip carrying every label has no margin)."""
-    label_order = {label for c in clips for label in c.all_labels}
-    return len(label_order) > 1 and any(len(set(c.all_labels)) < len(label_order) for c in clips)
+    labels = {label for c in clips for label in c.all_labels}
+    return len(labels) > 1 and any(len(set(c.all_labels)) < len(labels) for c in clips)
 
 
 def refuse_held_out_starts(config: AugmentConfig, clips: list[Clip]) -> None:

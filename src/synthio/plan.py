@@ -20,7 +20,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from synthio.pipeline import AUGMENT_OUTPUTS, AugmentConfig
+from synthio.pipeline import AUGMENT_OUTPUTS, AugmentConfig, augment_inputs
 
 ASSUMED_REJECTED = 0.3
 LOSERS_PER_CLIP = 2
@@ -250,7 +250,7 @@ def plan_augment(config: AugmentConfig, force: bool = False, probe_models: bool 
     config.check()
     warnings = []
     try:
-        check_output(config.out, "augment", config.output_settings(), inputs=(config.data_dir,), force=force, added_later=config.added_later(), outputs=AUGMENT_OUTPUTS)
+        check_output(config.out, "augment", config.output_settings(), inputs=augment_inputs(config), force=force, added_later=config.added_later(), outputs=AUGMENT_OUTPUTS)
     except OutputFolderError as error:
         warnings.append(f"the run would stop here: {error}")
     if (config.out / "work").is_dir():
