@@ -99,14 +99,14 @@ def check_output(
 ) -> dict[str, Any]:
     """Raise ``OutputFolderError`` unless ``out`` may receive this run's files (see the module docstring); the settings to record, as the folder's older version recorded them."""
     if out.exists() and not out.is_dir():
-        raise OutputFolderError(f"--out {out} is a file, not a folder: name a folder")
+        raise OutputFolderError(f"the output folder {out} is a file, not a folder: name a folder")
     resolved = out.resolve()
     for source in inputs:
         source = Path(source).resolve()
         if resolved == source:
-            raise OutputFolderError(f"--out {out} is the input folder {source}: the output would replace its metadata.csv; name another folder")
+            raise OutputFolderError(f"the output folder {out} is the input folder {source}: the output would mix with (and could replace) its files; name another folder")
         if source in resolved.parents and not force:
-            raise OutputFolderError(f"--out {out} lies inside the input folder {source}; name a folder outside it (or pass --force)")
+            raise OutputFolderError(f"the output folder {out} lies inside the input folder {source}; name a folder outside it (or pass --force)")
     marker = out / MARKER
     if marker.is_file():
         try:
