@@ -57,6 +57,7 @@ SYNTHETIC_METHODS: dict[str, dict] = {
     "retrieval-variations": {"init_strength": 0.5, "init_pool": "--retrieval-pool"},  # the same, from the clips retrieval picks
 }
 RETRIEVAL = "retrieval"
+POOL_METHODS = {RETRIEVAL, *(name for name, settings in SYNTHETIC_METHODS.items() if "init_pool" in settings)}  # the methods that read --retrieval-pool
 
 
 class EvaluateConfig(BaseModel):
@@ -134,14 +135,25 @@ class EvaluateConfig(BaseModel):
         missing = [flag for flag, where in (("--train-where", self.train_where), ("--test-where", self.test_where)) if not where]
         if missing:
             raise ConfigError(f"{' and '.join(missing)} missing (YAML: {' and '.join(flag[2:].replace('-', '_') for flag in missing)}): evaluate needs both filters, e.g. --train-where fold=3 --test-where fold=10 (docs/prepare.md)")
-        labels = [row_target(row) for row in select(read_metadata(self.data_dir), parse_where(self.train_where), self.data_dir)]
+        rows = read_metadata(self.data_dir)
+        labels = [row_target(row) for row in select(rows, parse_where(self.train_where), self.data_dir)]
         for n in self.n:
             check_n(n, labels)
+        if self.augment_config is not None and Path(self.augment_config).is_file():
+            try:
+                pool_set = "init_pool" in (yaml.safe_load(Path(self.augment_config).read_text()) or {})
+            except (yaml.YAMLError, TypeError):
+                pool_set = False  # load_config says what is wrong with the file
+            if pool_set:
+                raise ConfigError(
+                    f"--augment-config {self.augment_config} sets init_pool, which evaluate does not take from it (the pool must be checked against the test part): "
+                    "drop it and run the retrieval-variations method with --retrieval-pool"
+                )
         for name in (name for name in self.methods if name in SYNTHETIC_METHODS):
             synthetic_config(self, name, self.n[0], self.seeds[0], self.factor[0])  # the augment YAML refused now, not after the classic methods have trained
-            if "init_pool" in SYNTHETIC_METHODS[name] and is_multi_label_rows(read_metadata(self.data_dir)):
+            if name in POOL_METHODS and is_multi_label_rows(rows):
                 raise ConfigError(f"method {name} takes single-label data (a pool clip is retrieved for one label); drop it from --methods for this multi-label folder")
-        if self.retrieval_pool is not None and not any(name == RETRIEVAL or "init_pool" in SYNTHETIC_METHODS.get(name, {}) for name in self.methods):
+        if self.retrieval_pool is not None and not POOL_METHODS & set(self.methods):
             raise ConfigError("--retrieval-pool is read only by the retrieval and retrieval-variations methods: add one to --methods, or drop --retrieval-pool")
         if self.classifier_path is not None and self.classifier == "cnn":
             raise ConfigError("--classifier-path is read only by the ast, cnn-pretrained and clap-probe classifiers: choose one with --classifier, or drop --classifier-path")
@@ -191,16 +203,6 @@ def synthetic_config(config: EvaluateConfig, name: str, n: int, seed: int, facto
             raise ConfigError(f"method {name} starts its clips from the ones retrieval picks: it needs --retrieval-pool (an audiofolder, e.g. the pretraining corpus)")
         method["init_pool"] = config.retrieval_pool
     overrides = {"data_dir": config.data_dir, "out": out, "where": config.train_where, "n": n, "seed": seed, "factor": factor, "skip_bad": config.skip_bad, "verdict": False, **method}
-    if config.augment_config is not None and Path(config.augment_config).is_file():
-        try:
-            pool_set = "init_pool" in (yaml.safe_load(Path(config.augment_config).read_text()) or {})
-        except (yaml.YAMLError, TypeError):
-            pool_set = False  # load_config says what is wrong with the file
-        if pool_set:
-            raise ConfigError(
-                f"--augment-config {config.augment_config} sets init_pool, which evaluate does not take from it (the pool must be checked against the test part): "
-                "drop it and run the retrieval-variations method with --retrieval-pool"
-            )
     return load_config(AugmentConfig, config.augment_config, overrides)
 
 
@@ -401,7 +403,7 @@ def training_rows(config: EvaluateConfig, name: str, n: int, seed: int, split: F
             added = retrieved_clips(config, [data.parts.train[i] for i in split.train], factor, cache, data.leak_guard)
         else:
             added = synthetic_clips(config, method, n, seed, factor, data.parts.labels)
-            if "init_pool" in SYNTHETIC_METHODS[method]:
+            if method in POOL_METHODS:
                 from synthio.pipeline import INIT_POOL_FILE
 
                 starts = json.loads((synthetic_config(config, method, n, seed, factor).out / "work" / INIT_POOL_FILE).read_text())

@@ -36,6 +36,7 @@ from synthio.audio import AudioError, LogMel, read_audio, resample
 from synthio.clap.base import AudioTextScorer
 from synthio.errors import SynthioError
 from synthio.filter import LabelMatch
+from synthio.outdir import MARKER
 from synthio.progress import say, track
 
 REPORT_SAMPLE_RATE = 16000
@@ -143,7 +144,7 @@ def load_run(out: Path) -> tuple[dict, list[dict]]:
     if (out / "results.json").is_file():
         raise ReportError(f"{out} is a `synthio evaluate` output (its results page is {out / 'report' / 'index.html'}); name one of its augment runs, {out / 'synthetic'}/METHOD-xK-nN-sS")
     if not (out / "run.json").is_file() or not (out / "manifest.jsonl").is_file():
-        if (out / "metadata.csv").is_file() and not (out / ".synthio.json").is_file():
+        if (out / "metadata.csv").is_file() and not (out / MARKER).is_file():
             raise ReportError(f"{out} is a dataset, not a `synthio augment` output: name the folder `synthio augment {out} ... --out OUT` wrote")
         raise ReportError(f"{out} is not a finished `synthio augment` output (no run.json or manifest.jsonl); run or resume `synthio augment ... --out {out}` first")
     run = json.loads((out / "run.json").read_text())
